@@ -7,7 +7,6 @@ Jinja, no empty file or folder, and secrets only in the git-ignored .env.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from matrix import REPO_ROOT, Combination, static_combinations
+from matrix import Combination, static_combinations
 
 COMBINATIONS = static_combinations()
 BIN = Path(sys.executable).parent
@@ -118,24 +117,6 @@ def check_secrets(project: Path, files: list[Path]) -> list[str]:
             if len(secret) >= 16 and secret in text:
                 problems.append(f"{path.relative_to(project)} holds a secret from .env")
     return problems
-
-
-@pytest.fixture(scope="session")
-def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plain-folder copy of the template: renders skip the git clone and cannot touch the repo.
-
-    FASTCEL_MATRIX_TEMPLATE points the matrix at another template folder (the test of a broken
-    template uses it).
-    """
-    source = Path(os.environ.get("FASTCEL_MATRIX_TEMPLATE", REPO_ROOT))
-    destination = tmp_path_factory.mktemp("template")
-    shutil.copy2(source / "copier.yml", destination / "copier.yml")
-    shutil.copytree(
-        source / "template",
-        destination / "template",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    return destination
 
 
 def render(copie, template_dir: Path, combination: Combination) -> Path:

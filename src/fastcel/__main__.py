@@ -1,0 +1,3 @@
+from fastcel.cli import app
+
+app(prog_name="fastcel")

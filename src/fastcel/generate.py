@@ -1,0 +1,100 @@
+"""Render the template into a new project with Copier."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import FastcelError, UsageError
+from .template import bundled_template, is_bundled, is_git_checkout
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def check_destination(dest: Path) -> None:
+    """Refuse a destination that exists and is not an empty directory."""
+    if dest.is_dir():
+        if any(dest.iterdir()):
+            raise UsageError(f"destination {dest} exists and is not empty")
+    elif dest.exists():
+        raise UsageError(f"destination {dest} exists and is not a directory")
+
+
+def template_source(template: str | None) -> str:
+    """The template to render: `--template SRC` (a path or VCS URL) or the bundled one."""
+    if not template:
+        return str(bundled_template())
+    path = Path(template).expanduser()
+    if path.exists():
+        # Copier's updates need an absolute _src_path.
+        return str(path.resolve())
+    return template
+
+
+def render(
+    dest: Path,
+    data: dict[str, Any],
+    *,
+    defaults: bool,
+    template_src: str | None = None,
+    vcs_ref: str | None = None,
+    trust: bool = False,
+) -> dict[str, Any]:
+    """Render the project into `dest` and return its recorded answers.
+
+    Copier runs the template's tasks and extensions only for the bundled
+    template or with `trust`. A failed render removes what it wrote.
+    """
+    import copier  # imported here: it is slow, and `--help` does not need it
+    from copier.errors import CopierAnswersInterrupt, CopierError, UserMessageError
+    from jinja2 import TemplateError
+
+    src = template_source(template_src)
+    bundled = is_bundled(src)
+    if bundled and vcs_ref is None and is_git_checkout(Path(src)):
+        # A source checkout renders what is checked out (Copier would pick the latest tag).
+        vcs_ref = "HEAD"
+    try:
+        with warnings.catch_warnings():
+            if bundled:
+                warnings.filterwarnings("ignore", message="Dirty template changes")
+            copier.run_copy(
+                src,
+                dest,
+                data=data,
+                defaults=defaults,
+                vcs_ref=vcs_ref,
+                unsafe=bundled or trust,
+                cleanup_on_error=True,
+                quiet=True,
+            )
+    except CopierAnswersInterrupt:
+        raise FastcelError("aborted: nothing was generated") from None
+    except ValueError as err:
+        # Copier's own validation of an answer (e.g. a validator we do not mirror).
+        if "Validation error" in str(err):
+            raise UsageError(_one_line(str(err))) from None
+        raise FastcelError(f"rendering failed: {_one_line(str(err))}") from err
+    except TemplateError as err:
+        where = f"{err.filename}:{err.lineno}: " if getattr(err, "filename", None) else ""
+        raise FastcelError(f"rendering failed: {where}{_one_line(str(err))}") from err
+    except (UserMessageError, CopierError) as err:
+        raise FastcelError(f"rendering failed: {_one_line(str(err))}") from err
+    return read_answers(dest)
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    """The answers recorded in a project's .copier-answers.yml ({} if none)."""
+    path = project / ANSWERS_FILE
+    if not path.is_file():
+        return {}
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return content if isinstance(content, dict) else {}
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines)[:500]

@@ -1,0 +1,59 @@
+"""The one SQLAlchemy engine of the process, its sessions and the declarative base."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import MetaData, create_engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from .config import get_settings
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic filter: autogenerate compares only the tables of our own metadata.
+
+    Celery's database result backend keeps celery_taskmeta and celery_tasksetmeta in the same
+    database; without this filter autogenerate would propose dropping them.
+    """
+    if type_ == "table":
+        return name in Base.metadata.tables
+    return True
+
+
+def _connect_args(database_url: str) -> dict[str, Any]:
+    backend = make_url(database_url).get_backend_name()
+    if backend == "sqlite":
+        # FastAPI runs sync endpoints in a thread pool: a connection may change threads.
+        return {"check_same_thread": False}
+    if backend == "postgresql":
+        # Seconds; a database that does not answer fails fast instead of hanging requests.
+        return {"connect_timeout": 5}
+    return {}
+
+
+_database_url = get_settings().database_url
+engine = create_engine(_database_url, pool_pre_ping=True, connect_args=_connect_args(_database_url))
+SessionLocal = sessionmaker(engine, expire_on_commit=False)
+
+
+def get_session() -> Iterator[Session]:
+    """FastAPI dependency: one session per request, closed afterwards."""
+    with SessionLocal() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

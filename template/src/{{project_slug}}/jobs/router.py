@@ -1,0 +1,62 @@
+"""Start tasks and follow them: by polling GET /tasks/{id} or over a WebSocket."""
+
+import asyncio
+from typing import Any
+
+from celery.result import AsyncResult
+from celery.states import READY_STATES
+from fastapi import APIRouter, HTTPException, WebSocket, status
+from fastapi.concurrency import run_in_threadpool
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from ..celery_app import CeleryDep
+from .schemas import DivideRequest, TaskCreated, TaskStatus
+from .tasks import divide
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+ws_router = APIRouter(tags=["tasks"])
+
+POLL_SECONDS = 0.5
+
+# Sync endpoints: publishing and reading results talk to the broker and the result backend
+# with blocking clients, so FastAPI runs them in its thread pool, off the event loop.
+
+
+@router.post("/divide", status_code=status.HTTP_202_ACCEPTED)
+def start_divide(request: DivideRequest) -> TaskCreated:
+    try:
+        result = divide.delay(request.x, request.y)
+    except BrokerUnavailable as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"Task queue unavailable: {exc}"
+        ) from None
+    return TaskCreated(task_id=result.id)
+
+
+@router.get("/{task_id}")
+def get_task(task_id: str, celery: CeleryDep) -> dict[str, Any]:
+    return TaskStatus.from_result(AsyncResult(task_id, app=celery)).public()
+
+
+@ws_router.websocket("/ws/tasks/{task_id}")
+async def watch_task(websocket: WebSocket, task_id: str, celery: CeleryDep) -> None:
+    """Push {"state": ...} on every change, then the final status as GET /tasks/{id} does."""
+    await websocket.accept()
+    result = AsyncResult(task_id, app=celery)
+    last_state = None
+    while True:
+        task = await run_in_threadpool(TaskStatus.from_result, result)
+        if task.state in READY_STATES:
+            await websocket.send_json(task.public())
+            await websocket.close()
+            return
+        if task.state != last_state:
+            await websocket.send_json({"state": task.state})
+            last_state = task.state
+        # Wait for the next poll, but notice at once when the client goes away.
+        try:
+            message = await asyncio.wait_for(websocket.receive(), timeout=POLL_SECONDS)
+        except TimeoutError:
+            continue
+        if message["type"] == "websocket.disconnect":
+            return

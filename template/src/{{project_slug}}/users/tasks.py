@@ -1,0 +1,53 @@
+import smtplib
+
+from celery import shared_task
+from celery.utils.log import get_task_logger
+from sqlalchemy import func, select
+
+from ..config import get_settings
+from ..database import SessionLocal
+from .email import send_email
+from .models import User
+
+logger = get_task_logger(__name__)
+
+# Worth another try later: the mail server or the network is briefly away. A refused recipient
+# or a bad login is not retried.
+TRANSIENT_EMAIL_ERRORS = (
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_welcome_email(user_id: int) -> None:
+    with SessionLocal() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        logger.warning("User %s no longer exists; no welcome email", user_id)
+        return
+    app_name = get_settings().app_name
+    send_email(
+        to=user.email,
+        subject=f"Welcome to {app_name}",
+        body=f"Hello {user.full_name or user.email},\n\nyour {app_name} account is ready.\n",
+    )
+    logger.info("Sent welcome email to %s", user.email)
+
+
+@shared_task
+def report_user_stats() -> dict[str, int]:
+    """Periodic report: how many users there are, and how many are active."""
+    with SessionLocal() as session:
+        total = session.scalar(select(func.count()).select_from(User)) or 0
+        active = session.scalar(select(func.count()).where(User.is_active)) or 0
+    logger.info("Users: %d total, %d active", total, active)
+    return {"total": total, "active": active}

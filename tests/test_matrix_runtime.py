@@ -1,0 +1,258 @@
+"""Every combination of the options that change what runs, run for real on this machine's services.
+
+For each combination: the generated project's own test suite passes against the real PostgreSQL,
+Redis and RabbitMQ with a real worker; its migrations go up, down to base and up again; and its
+processes start as compose.yaml starts them (uvicorn, worker, beat and Flower when enabled)
+and answer.
+
+All projects of one run share one prepared environment: the union of their dependencies is installed
+once, and each project runs from its own source folder (PYTHONPATH), with nothing resolved again.
+Each project gets its own database and its own queue names, so parallel runs never share tasks.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import tempfile
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from matrix import Combination, runtime_combinations
+from test_matrix_static import render
+
+from fastcel.steps import background, find_python, free_port, read_log, uv_binary
+
+COMBINATIONS = runtime_combinations()
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SERVICES = {
+    "broker": {
+        "redis": "redis://127.0.0.1:6379/0",
+        "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
+    },
+    "result_backend": {"redis": "redis://127.0.0.1:6379/1"},
+}
+pytestmark = pytest.mark.runtime
+
+
+def dependencies(project: Path) -> list[str]:
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    return [*meta["dependencies"], *meta.get("optional-dependencies", {}).get("dev", [])]
+
+
+@pytest.fixture(scope="session")
+def shared_env(template_copy, tmp_path_factory) -> Path:
+    """One virtual environment with the union of every runtime combination's dependencies.
+
+    pytest-xdist workers share it: the first builds it under a file lock, the others reuse it.
+    """
+    from copier import run_copy
+
+    wanted: set[str] = set()
+    versions = set()
+    for combination in COMBINATIONS:
+        project = tmp_path_factory.mktemp("deps")
+        run_copy(str(template_copy), project, data=combination.answers, defaults=True, quiet=True)
+        wanted.update(dependencies(project))
+        versions.add(
+            yaml.safe_load((project / ".copier-answers.yml").read_text())["python_version"]
+        )
+    (python_version,) = versions
+    key = hashlib.sha256("\n".join(sorted(wanted)).encode()).hexdigest()[:12]
+    venv = Path(tempfile.gettempdir()) / f"fastcel-matrix-{python_version}-{key}"
+    with open(f"{venv}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / "ready").exists():
+            python, _ = find_python(python_version)
+            uv = uv_binary()
+            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+            subprocess.run([uv, "venv", "--clear", "-q", "-p", python, venv], env=env, check=True)
+            subprocess.run(
+                [
+                    uv,
+                    "pip",
+                    "install",
+                    "-q",
+                    "--compile-bytecode",
+                    "-p",
+                    venv / "bin" / "python",
+                    *sorted(wanted),
+                ],
+                env=env,
+                check=True,
+                timeout=900,
+            )
+            (venv / "ready").write_text("\n".join(sorted(wanted)))
+    return venv
+
+
+@contextlib.contextmanager
+def fresh_database(name: str):
+    """CREATE DATABASE for one project; DROP it afterwards."""
+    import psycopg
+
+    admin = POSTGRES_ADMIN.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def project_env(project: Path, venv: Path, combination: Combination, **extra: str) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CELERY_", "DATABASE_", "APP_", "PYTEST_"))
+    }
+    env.update(
+        PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
+        VIRTUAL_ENV=str(venv),
+        PYTHONPATH=str(project / "src"),
+        CELERY_BROKER_URL=SERVICES["broker"][combination.answers["broker"]],
+    )
+    backend = SERVICES["result_backend"].get(combination.answers["result_backend"])
+    if backend:
+        env["CELERY_RESULT_BACKEND"] = backend
+    env.update(extra)
+    return env
+
+
+def run(command: list[str], project: Path, env: dict, timeout: int = 600) -> str:
+    done = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    output = f"$ {' '.join(map(str, command))}  (in {project})\n{done.stdout}{done.stderr}"
+    assert done.returncode == 0, output
+    return output
+
+
+def wait_for(probe, what: str, log, limit: float = 60.0):
+    """Call probe until it returns a truthy value; fail with the process log after `limit` s."""
+    deadline = time.monotonic() + limit
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+            if value:
+                return value
+        except (OSError, urllib.error.URLError, ValueError) as error:
+            last = error
+        time.sleep(0.5)
+    pytest.fail(f"{what} did not answer in {limit:.0f} s (last error: {last})\n{read_log(log)}")
+
+
+def get_json(url: str, auth: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url)
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+def dotenv(project: Path) -> dict[str, str]:
+    pairs = (line.partition("=") for line in (project / ".env").read_text().splitlines())
+    return {key.strip(): value.strip() for key, sep, value in pairs if sep and key[:1] != "#"}
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS])
+def test_combination_runs_for_real(copie, template_copy, shared_env, combination):
+    project = render(copie, template_copy, combination)
+    python = str(shared_env / "bin" / "python")
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    hint = f"reproduce: fastcel new demo --defaults {combination.data_flags()}"
+    token = secrets.token_hex(4)
+
+    # 1. the project's own test suite (it makes its own database and queue names)
+    env = project_env(project, shared_env, combination, DATABASE_URL=POSTGRES_ADMIN)
+    suite = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env, 900)
+    assert re.search(r"\d+ passed", suite) and " failed" not in suite, f"{hint}\n{suite}"
+
+    with fresh_database(f"matrix_{token}") as database_url:
+        env = project_env(
+            project,
+            shared_env,
+            combination,
+            DATABASE_URL=database_url,
+            CELERY_QUEUE=f"{slug}-matrix-{token}",
+        )
+        # 2. migrations: up, down to base, up again
+        for step in (["upgrade", "head"], ["downgrade", "base"], ["upgrade", "head"]):
+            run([python, "-m", "alembic", *step], project, env)
+
+        # 3. the processes compose.yaml runs, as plain processes
+        port, flower_port = free_port(), free_port()
+        worker_name = f"matrix-{token}@%h"
+        app = f"{slug}.celery_app"
+        with contextlib.ExitStack() as stack:
+            worker, worker_log = stack.enter_context(
+                background(
+                    [python, "-m", "celery", "-A", app, "worker", "-n", worker_name,
+                     "--loglevel=INFO", "--concurrency=1"],
+                    _Where(project), env,
+                )
+            )  # fmt: skip
+            _web, web_log = stack.enter_context(
+                background(
+                    [python, "-m", "uvicorn", f"{slug}.main:app", "--host", "127.0.0.1",
+                     "--port", str(port)],
+                    _Where(project), env,
+                )
+            )  # fmt: skip
+            status, body = wait_for(
+                lambda: get_json(f"http://127.0.0.1:{port}/health/ready"), "web", web_log
+            )
+            assert status == 200, f"{hint}\n/health/ready answered {status} {body}"
+            assert set(body["checks"].values()) == {"ok"}, body
+
+            if combination.answers["use_beat"]:
+                beat, beat_log = stack.enter_context(
+                    background(
+                        [python, "-m", "celery", "-A", app, "beat", "--loglevel=INFO",
+                         "--schedule", str(project / f"beat-{token}")],
+                        _Where(project), env,
+                    )
+                )  # fmt: skip
+                wait_for(lambda: "beat: Starting" in read_log(beat_log), "celery beat", beat_log)
+                assert beat.poll() is None, read_log(beat_log)
+
+            if combination.answers["use_flower"]:
+                auth = dotenv(project)["FLOWER_BASIC_AUTH"]
+                _flower, flower_log = stack.enter_context(
+                    background(
+                        [python, "-m", "celery", "-A", app, "flower",
+                         f"--port={flower_port}", "--address=127.0.0.1"],
+                        _Where(project), {**env, "FLOWER_BASIC_AUTH": auth},
+                    )
+                )  # fmt: skip
+                url = f"http://127.0.0.1:{flower_port}/api/workers?refresh=1"
+                unauthorised, _ = wait_for(lambda: get_json(url), "flower", flower_log)
+                assert unauthorised == 401, "Flower answered without credentials"
+                expected = worker_name.replace("%h", socket.gethostname())
+                wait_for(lambda: expected in get_json(url, auth)[1], "Flower's workers", flower_log)
+            assert worker.poll() is None, read_log(worker_log)
+
+
+class _Where:
+    """The one attribute of fastcel's Project that `background` needs: where to run."""
+
+    def __init__(self, path: Path):
+        self.path = path
