@@ -7,20 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE_SRC = ROOT / "template" / "src" / "{{project_slug}}"
-
-
-def template_ready() -> bool:
-    """The generated project's package exists in template/ (written by the template helpers)."""
-    return (TEMPLATE_SRC / "main.py").exists() or (TEMPLATE_SRC / "main.py.jinja").exists()
-
-
-requires_template = pytest.mark.skipif(
-    not template_ready(), reason="template/src/{{project_slug}}/main.py not written yet"
-)
 
 
 def rendered(result) -> Path:

@@ -43,6 +43,7 @@ def test_adding_a_choice_to_copier_yml_adds_cases(tmp_path: Path):
 
 def broken_copy(tmp_path: Path) -> tuple[Path, str]:
     """Copy the template and put a Python syntax error inside the RabbitMQ branch of one file."""
+    tmp_path.mkdir()
     shutil.copy2(REPO_ROOT / "copier.yml", tmp_path / "copier.yml")
     shutil.copytree(REPO_ROOT / "template", tmp_path / "template")
     branch = re.compile(r"\{%-? if broker == ['\"]rabbitmq['\"] -?%\}")

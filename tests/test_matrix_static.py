@@ -120,11 +120,7 @@ def check_secrets(project: Path, files: list[Path]) -> list[str]:
 
 
 def render(copie, template_dir: Path, combination: Combination) -> Path:
-    result = copie.copy(extra_answers=combination.answers, template_dir=template_dir)
-    if result.exception is not None:
-        raise result.exception
-    assert result.exit_code == 0, f"rendering failed for {combination.id}"
-    return result.project_dir
+    return rendered(copie.copy(extra_answers=combination.answers, template_dir=template_dir))
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS])

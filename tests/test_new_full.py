@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, fastcel_exe, git, requires_template
+from helpers import ROOT, fastcel_exe, git
 
-pytestmark = [pytest.mark.slow, requires_template]
+pytestmark = pytest.mark.slow
 
 STEPS = (
     "render",

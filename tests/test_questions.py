@@ -214,9 +214,6 @@ def test_author_email_agrees(questions_only: Path, tmp_path: Path, email: str, v
     assert (answers._email_error(email) is None) is valid
 
 
-@pytest.mark.xfail(
-    strict=True, reason="copier.yml uses '$', which also matches before a final newline"
-)
 def test_copier_rejects_a_slug_with_a_trailing_newline(
     questions_only: Path, tmp_path: Path
 ) -> None:

@@ -17,9 +17,9 @@ import yaml
 from .errors import UsageError
 
 # Mirrors of the validators in copier.yml -------------------------------------
-PROJECT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{0,62}$")
-PROJECT_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-AUTHOR_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+PROJECT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{0,62}\Z")
+PROJECT_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
+AUTHOR_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}\Z")
 # Same lists, same order, as copier.yml's project_slug validator.
 _KEYWORDS = (
     "false none true and as assert async await break class continue def del elif else except "

@@ -1,3 +1,5 @@
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException, Query, status
 
 from ..database import SessionDep
@@ -22,8 +24,8 @@ def create_user(data: UserCreate, session: SessionDep) -> UserRead:
 @router.get("")
 def list_users(
     session: SessionDep,
-    offset: int = Query(default=0, ge=0),
-    limit: int = Query(default=100, ge=1, le=500),
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in service.list_users(session, offset, limit)]
 
