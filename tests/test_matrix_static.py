@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import rendered
 from matrix import Combination, static_combinations
 
 COMBINATIONS = static_combinations()
