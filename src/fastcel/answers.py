@@ -2,73 +2,71 @@
 
 `copier.yml` is the source of the questions; this module reads it (plain YAML)
 to check `--data KEY=VALUE` strictly: Copier itself takes an unknown key
-silently and a bool of `maybe` as true. The project name and slug checks mirror
-the validators in `copier.yml` (a test keeps both in agreement).
+silently and a bool of `maybe` as true. Validators and the derived slug are
+copier.yml's own Jinja, rendered here before anything is written, so the two
+can never disagree.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import UsageError
-
-# Mirrors of the validators in copier.yml -------------------------------------
-PROJECT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{0,62}\Z")
-PROJECT_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
-AUTHOR_EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}\Z")
-# Same lists, same order, as copier.yml's project_slug validator.
-_KEYWORDS = (
-    "false none true and as assert async await break class continue def del elif else except "
-    "finally for from global if import in is lambda nonlocal not or pass raise return try while "
-    "with yield match case type"
-)
-_SHADOWED = (
-    "alembic amqp anyio billiard celery click email_validator fastapi flower httpx kombu psycopg "
-    "pydantic pydantic_settings pytest redis ruff sqlalchemy starlette uvicorn vine test tests "
-    "migrations src typing json logging email smtplib asyncio uuid secrets os sys site "
-    "collections string types abc enum time datetime random socket signal select queue http html "
-    "io re copy math operator inspect dataclasses functools contextlib pathlib subprocess "
-    "threading unittest warnings weakref platform tempfile shutil urllib zipfile"
-)
-KEYWORDS = frozenset(_KEYWORDS.split())
-SHADOWED = frozenset(_SHADOWED.split())
+from .template import bundled_template
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
+Questions = dict[str, dict[str, Any]]
 
 
-def slug_from_name(project_name: str) -> str:
-    """Derive the package name from the project name, as copier.yml's default does."""
-    slug = re.sub(r"[^a-z0-9]+", "_", project_name.lower())
-    return re.sub(r"^_+|_+$", "", slug)
+# copier.yml's own Jinja: validators and derived defaults -----------------------------
 
 
-def project_name_error(name: str) -> str | None:
-    """Return why `name` is not a valid project_name, or None."""
-    if not PROJECT_NAME_RE.search(name):
-        return (
-            "project_name must start with a letter and hold only letters, digits, spaces, "
-            "'-' and '_' (at most 63 characters)"
-        )
-    return None
+@functools.cache
+def _jinja() -> SandboxedEnvironment:
+    """The environment Copier renders questions with (its default filter extension)."""
+    return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
 
 
-def project_slug_error(slug: str) -> str | None:
-    """Return why `slug` is not a valid project_slug, or None."""
-    if not PROJECT_SLUG_RE.search(slug):
-        return (
-            "project_slug must be a lowercase Python identifier: a letter, then letters, "
-            "digits or '_' (at most 40 characters)"
-        )
-    if slug in KEYWORDS:
-        return f"project_slug '{slug}' is a Python keyword"
-    if slug in SHADOWED:
-        return f"project_slug '{slug}' would shadow the package or module of the same name"
-    return None
+def _render(template: str, context: dict[str, Any]) -> str:
+    return _jinja().from_string(template).render(**context)
+
+
+@functools.cache
+def bundled_questions() -> Questions:
+    questions = load_questions(bundled_template())
+    assert questions is not None, "the bundled template has no copier.yml"
+    return questions
+
+
+def validator_error(
+    key: str, value: Any, questions: Questions | None = None, context: dict | None = None
+) -> str | None:
+    """Run the question's own `validator` from copier.yml; its message, or None if valid."""
+    spec = (questions or bundled_questions()).get(key, {})
+    validator = spec.get("validator")
+    if not validator:
+        return None
+    return _render(validator, {**(context or {}), key: value}).strip() or None
+
+
+def slug_from_name(project_name: str, questions: Questions | None = None) -> str:
+    """The package name copier.yml derives from the project name (its project_slug default)."""
+    default = (questions or bundled_questions())["project_slug"]["default"]
+    return _render(default, {"project_name": project_name}).strip()
+
+
+def project_name_error(name: str, questions: Questions | None = None) -> str | None:
+    return validator_error("project_name", name, questions)
+
+
+def project_slug_error(slug: str, questions: Questions | None = None) -> str | None:
+    return validator_error("project_slug", slug, questions)
 
 
 def directory_name_error(name: str) -> str | None:
@@ -176,20 +174,9 @@ def coerce(key: str, raw: Any, questions: dict[str, dict[str, Any]] | None) -> A
     if allowed is not None and value not in allowed:
         shown = ", ".join(str(a) for a in allowed)
         raise UsageError(f"{key}={raw!r} is not one of the choices: {shown}")
-    error = {
-        "project_name": project_name_error,
-        "project_slug": project_slug_error,
-        "author_email": _email_error,
-    }.get(key)
-    if error and (message := error(value)):
+    if message := validator_error(key, value, questions):
         raise UsageError(message)
     return value
-
-
-def _email_error(email: str) -> str | None:
-    if not AUTHOR_EMAIL_RE.search(email):
-        return "author_email must look like name@example.com"
-    return None
 
 
 def parse_data(pairs: list[str], questions: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
@@ -234,12 +221,15 @@ def resolve_answers(
     data.update(parse_data(pairs, questions))
     if error := directory_name_error(name):
         raise UsageError(error)
+    if questions is None:  # a remote template: Copier checks its own answers
+        data.setdefault("project_name", name)
+        return data
     if "project_name" not in data:
-        if error := project_name_error(name):
+        if error := project_name_error(name, questions):
             raise UsageError(f"NAME {name!r}: {error}")
         data["project_name"] = name
-    slug = data.get("project_slug") or slug_from_name(data["project_name"])
-    if error := project_slug_error(slug):
+    slug = data.get("project_slug") or slug_from_name(data["project_name"], questions)
+    if error := project_slug_error(slug, questions):
         raise UsageError(f"{error} (choose another NAME or pass --data project_slug=...)")
     return data
 
