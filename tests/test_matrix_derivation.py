@@ -41,19 +41,23 @@ def test_adding_a_choice_to_copier_yml_adds_cases(tmp_path: Path):
     assert "py3.13-sqs-postgres-nobeat-noflower-none-nosentry" in {c.id for c in static}
 
 
+BREAKAGE = {".py": "\ndef broken(:\n", ".yaml": "\nbroken: [\n", ".yml": "\nbroken: [\n"}
+
+
 def broken_copy(tmp_path: Path) -> tuple[Path, str]:
-    """Copy the template and put a Python syntax error inside the RabbitMQ branch of one file."""
+    """Copy the template and put a syntax error inside the RabbitMQ branch of one file."""
     tmp_path.mkdir()
     shutil.copy2(REPO_ROOT / "copier.yml", tmp_path / "copier.yml")
     shutil.copytree(REPO_ROOT / "template", tmp_path / "template")
     branch = re.compile(r"\{%-? if broker == ['\"]rabbitmq['\"] -?%\}")
-    for path in sorted((tmp_path / "template").rglob("*.py.jinja")):
+    for path in sorted((tmp_path / "template").rglob("*.jinja")):
+        breakage = BREAKAGE.get(Path(path.name.removesuffix(".jinja")).suffix)
         text = path.read_text()
         match = branch.search(text)
-        if match:
-            path.write_text(text[: match.end()] + "\ndef broken(:\n" + text[match.end() :])
+        if breakage and match:
+            path.write_text(text[: match.end()] + breakage + text[match.end() :])
             return tmp_path, str(path.relative_to(tmp_path))
-    raise AssertionError("no Python file of the template has a RabbitMQ branch to break")
+    raise AssertionError("no Python or YAML file of the template has a RabbitMQ branch to break")
 
 
 def test_a_broken_branch_fails_the_matrix_naming_the_combination(tmp_path: Path):

@@ -236,6 +236,7 @@ import os, sys
 if os.environ.get("APP_PROFILE") != "embedded":
     print("database: connection refused")
     print("broker: [Errno 111] Connection refused")
+    print("result_backend: ok")
     sys.exit(1)
 """
 

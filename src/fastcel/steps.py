@@ -324,7 +324,8 @@ def probe_services(project: Project) -> str:
         return "database, broker and result backend reachable"
     if "Traceback (most recent call last)" in proc.stdout:
         raise StepFailed("services", display(cmd, project), tail(proc.stdout))
-    failing = re.findall(r"^\s*([A-Za-z_][\w ]*?):", proc.stdout, flags=re.MULTILINE)
+    checks = re.findall(r"^(\w+): (.*)$", proc.stdout, flags=re.MULTILINE)
+    failing = [name for name, outcome in checks if outcome.strip() != "ok"]
     project.env["APP_PROFILE"] = "embedded"
     run("services (embedded profile)", cmd, project, timeout=60)
     notice = (
