@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from fastcel.cli import app
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,3 +35,14 @@ def fastcel_exe() -> str:
     found = str(exe) if exe.exists() else shutil.which("fastcel")
     assert found, "fastcel is not installed: pip install -e ."
     return found
+
+
+def new(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(app, ["new", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def dotenv(project: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in (project / ".env").read_text().splitlines())
+    return {p[0]: p[1] for p in pairs if len(p) == 2 and not p[0].startswith("#")}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pexpect
@@ -67,29 +66,26 @@ def test_prompts_pick_rabbitmq(tmp_path: Path) -> None:
     assert recorded["description"] == "Billing for Acme"
     assert recorded["use_flower"] is False
     assert (project / "src" / "acme").is_dir()
-    compose = project / "compose.yaml"
-    if compose.exists():  # written by the template
-        services = yaml.safe_load(compose.read_text())["services"]
-        assert "rabbitmq" in services
-        assert "flower" not in services
+    services = yaml.safe_load((project / "compose.yaml").read_text())["services"]
+    assert "rabbitmq" in services
+    assert "flower" not in services
     assert "amqp://" in (project / ".env").read_text()
 
 
-def refused_quickly(proc: subprocess.Popen, started: float) -> str:
+def refused_without_waiting(proc: subprocess.Popen) -> str:
+    """The command ends by itself (a hang would hit the wait's bound) with exit code 2."""
     try:
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     output = proc.stdout.read()
-    assert time.monotonic() - started < 30
     assert proc.returncode == 2, output
     assert "--defaults" in output
     return output
 
 
 def test_stdin_a_silent_pipe(tmp_path: Path) -> None:
-    started = time.monotonic()
     proc = subprocess.Popen(
         [fastcel_exe(), "new", "demo"],
         cwd=tmp_path,
@@ -99,14 +95,13 @@ def test_stdin_a_silent_pipe(tmp_path: Path) -> None:
         text=True,
     )
     try:  # the pipe stays open and silent: Copier's prompts would wait forever
-        refused_quickly(proc, started)
+        refused_without_waiting(proc)
     finally:
         proc.stdin.close()
     assert not (tmp_path / "demo").exists()
 
 
 def test_stdin_closed(tmp_path: Path) -> None:
-    started = time.monotonic()
     proc = subprocess.Popen(
         ["sh", "-c", 'exec "$0" new demo <&-', fastcel_exe()],
         cwd=tmp_path,
@@ -114,7 +109,7 @@ def test_stdin_closed(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = refused_quickly(proc, started)
+    output = refused_without_waiting(proc)
     assert "Traceback" not in output
     assert not (tmp_path / "demo").exists()
 

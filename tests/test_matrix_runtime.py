@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import dotenv
 from matrix import Combination, runtime_combinations
 from test_matrix_static import render
 
@@ -166,11 +167,6 @@ def get_json(url: str, auth: str | None = None) -> tuple[int, dict]:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
         return error.code, {}
-
-
-def dotenv(project: Path) -> dict[str, str]:
-    pairs = (line.partition("=") for line in (project / ".env").read_text().splitlines())
-    return {key.strip(): value.strip() for key, sep, value in pairs if sep and key[:1] != "#"}
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS])

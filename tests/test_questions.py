@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keyword
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import copier
@@ -246,3 +248,22 @@ def test_needs_prompt() -> None:
     assert answers.needs_prompt({}, QUESTIONS)
     assert not answers.needs_prompt(dict.fromkeys(prompted, "x"), QUESTIONS)
     assert "secret_key" not in prompted
+
+
+def test_plain_copier_cli_renders_the_repo(tmp_path: Path) -> None:
+    """The repository is itself a Copier template: `copier copy <repo> dest --defaults` works."""
+    copier_exe = Path(sys.executable).parent / "copier"
+    done = subprocess.run(
+        [str(copier_exe), "copy", "--defaults", "--quiet", str(ROOT), str(tmp_path / "plain")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    project = tmp_path / "plain"
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"] == str(ROOT)
+    assert (project / "src" / "my_service" / "main.py").is_file()
+    assert "POSTGRES_PASSWORD=change-me" in (project / ".env.example").read_text()
+    assert "POSTGRES_PASSWORD=change-me" not in (project / ".env").read_text()

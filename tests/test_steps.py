@@ -1,0 +1,172 @@
+"""Post-generation steps as plain functions: commands, failures, interpreters, services."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import git
+from typer.testing import CliRunner
+
+from fastcel import steps
+from fastcel.cli import app
+from fastcel.errors import StepFailed
+
+SECRET_KEYS = ("APP_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
+
+
+# Steps as plain functions -----------------------------------------------------------
+
+
+def test_git_commit_without_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    project_dir = tmp_path / "p"
+    project_dir.mkdir()
+    (project_dir / "README.md").write_text("hi")
+    project = steps.Project(project_dir, "p", author_name="Ada L", author_email="ada@example.com")
+    result = steps.git_commit(project)
+    assert result.ok, result.detail
+    assert git(project_dir, "log", "--format=%an <%ae>") == "Ada L <ada@example.com>\n"
+
+
+def test_failed_command_carries_command_tail_and_rerun(tmp_path: Path) -> None:
+    project = steps.Project(tmp_path, "p")
+    script = "for i in range(50): print('line', i)\nraise SystemExit(3)"
+    with pytest.raises(StepFailed) as caught:
+        steps.run("demo", [sys.executable, "-c", script], project)
+    err = caught.value
+    assert err.tail.splitlines()[0] == "line 30"
+    assert "line 49" in err.tail and "(exit code 3)" in err.tail
+    assert err.command.startswith(sys.executable) and "cd " in err.rerun
+
+
+def test_command_timeout(tmp_path: Path) -> None:
+    project = steps.Project(tmp_path, "p")
+    with pytest.raises(StepFailed, match="demo failed") as caught:
+        steps.run("demo", [sys.executable, "-c", "import time; time.sleep(30)"], project, timeout=1)
+    assert "timed out after 1s" in caught.value.tail
+
+
+def test_a_failing_step_stops_the_others(tmp_path: Path) -> None:
+    calls = []
+
+    @steps.step("first")
+    def first(project):
+        calls.append("first")
+        raise StepFailed("first", "false", "boom", "rerun me")
+
+    @steps.step("second")
+    def second(project):
+        calls.append("second")
+        return ""
+
+    results = list(steps.run_steps(steps.Project(tmp_path, "p"), [first, second]))
+    assert calls == ["first"]
+    assert [(r.name, r.ok) for r in results] == [("first", False)]
+    assert results[0].error.rerun == "rerun me"
+
+
+def test_plan() -> None:
+    assert steps.plan(setup=False) == [steps.git_commit]
+    assert steps.plan(smoke=False)[-1] is steps.migrate
+    assert steps.plan()[-1] is steps.smoke_test
+
+
+def test_find_python_skips_broken_shims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shim = tmp_path / "python3.13"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    assert steps.python_version_of(str(shim)) is None
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    exe, version = steps.find_python("3.11")
+    assert exe != str(shim) and version >= (3, 11)
+    assert steps.python_version_of(exe) == version
+
+
+def test_find_python_explains_when_none_fits() -> None:
+    with pytest.raises(StepFailed, match=r"find a Python >= 3\.99") as caught:
+        steps.find_python("3.99")
+    assert "--python" in caught.value.rerun
+
+
+def fake_project(tmp_path: Path, health: str) -> steps.Project:
+    """A project whose `.venv/bin/python -m fake.health` runs `health`."""
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / "fake" / "health").mkdir(parents=True)
+    (tmp_path / "fake" / "__init__.py").write_text("")
+    (tmp_path / "fake" / "health" / "__init__.py").write_text("")
+    (tmp_path / "fake" / "health" / "__main__.py").write_text(health)
+    return steps.Project(tmp_path, "fake")
+
+
+HEALTH = """
+import os, sys
+if os.environ.get("APP_PROFILE") != "embedded":
+    print("database: connection refused")
+    print("broker: [Errno 111] Connection refused")
+    print("result_backend: ok")
+    sys.exit(1)
+"""
+
+
+def test_probe_falls_back_to_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_PROFILE", raising=False)
+    project = fake_project(tmp_path, HEALTH)
+    result = steps.probe_services(project)
+    assert result.ok
+    assert project.env["APP_PROFILE"] == "embedded" and project.embedded
+    assert result.detail == (
+        "database, broker unreachable: using the embedded profile (SQLite, filesystem broker)"
+    )
+    assert project.notices == [result.detail]
+    assert project.prefix() == "APP_PROFILE=embedded "
+
+
+def test_probe_reports_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_PROFILE", raising=False)
+    project = fake_project(tmp_path, "import nonexistent_module_xyz\n")
+    result = steps.probe_services(project)
+    assert not result.ok
+    assert "ModuleNotFoundError" in result.error.tail
+    assert "APP_PROFILE" not in project.env
+
+
+def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
+    project = steps.Project(tmp_path / "demo", "demo")
+    lines = steps.next_steps(project, cwd=tmp_path)
+    assert lines[0] == "cd demo"
+    assert any("docker compose up" in line for line in lines)
+    assert "APP_PROFILE=embedded .venv/bin/uvicorn demo.main:app --reload" in lines
+
+
+def test_a_failing_step_exits_1_and_keeps_the_files(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--python", "/nonexistent/python"])
+    assert result.exit_code == 1, result.output
+    assert "✓ git init + first commit" in result.output
+    assert "✗ virtual environment" in result.output
+    assert "Error: virtual environment failed: /nonexistent/python" in result.output
+    assert f"The generated files stay in {in_tmp / 'demo'}." in result.output
+    assert "migrations" not in result.output  # later steps are skipped
+    assert (in_tmp / "demo" / ".copier-answers.yml").exists()
+
+
+def test_embedded_environment_drops_celery_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "redis://127.0.0.1:1/1")
+    monkeypatch.setenv("VIRTUAL_ENV", "/somewhere")
+    project = steps.Project(Path("/tmp/p"), "p")
+    assert project.environ()["CELERY_BROKER_URL"] == "redis://127.0.0.1:1/0"
+    assert "VIRTUAL_ENV" not in project.environ()
+    project.env["APP_PROFILE"] = "embedded"
+    env = project.environ(CELERY_QUEUE="q")
+    assert "CELERY_BROKER_URL" not in env and "CELERY_RESULT_BACKEND" not in env
+    assert env["APP_PROFILE"] == "embedded" and env["CELERY_QUEUE"] == "q"
