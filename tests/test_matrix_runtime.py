@@ -39,12 +39,14 @@ from fastcel.steps import background, find_python, free_port, read_log, uv_binar
 
 COMBINATIONS = runtime_combinations()
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Each combination has its own Redis database (16 combinations, Redis's 16 databases) and
+# RabbitMQ queues of its own (CELERY_QUEUE), so parallel projects never see each other's keys.
 SERVICES = {
     "broker": {
-        "redis": "redis://127.0.0.1:6379/0",
+        "redis": "redis://127.0.0.1:6379/{index}",
         "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
     },
-    "result_backend": {"redis": "redis://127.0.0.1:6379/1"},
+    "result_backend": {"redis": "redis://127.0.0.1:6379/{index}"},
 }
 pytestmark = pytest.mark.runtime
 
@@ -125,11 +127,13 @@ def project_env(project: Path, venv: Path, combination: Combination, **extra: st
         PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
         VIRTUAL_ENV=str(venv),
         PYTHONPATH=str(project / "src"),
-        CELERY_BROKER_URL=SERVICES["broker"][combination.answers["broker"]],
     )
+    index = COMBINATIONS.index(combination) % 16
+    broker = SERVICES["broker"][combination.answers["broker"]]
+    env["CELERY_BROKER_URL"] = broker.format(index=index)
     backend = SERVICES["result_backend"].get(combination.answers["result_backend"])
     if backend:
-        env["CELERY_RESULT_BACKEND"] = backend
+        env["CELERY_RESULT_BACKEND"] = backend.format(index=index)
     env.update(extra)
     return env
 
