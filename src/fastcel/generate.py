@@ -74,7 +74,7 @@ def render(
     except CopierAnswersInterrupt:
         raise FastcelError("aborted: nothing was generated") from None
     except ValueError as err:
-        # Copier's own validation of an answer (e.g. a validator we do not mirror).
+        # Copier's own validation of an answer typed at a prompt.
         if "Validation error" in str(err):
             raise UsageError(_one_line(str(err))) from None
         raise FastcelError(f"rendering failed: {_one_line(str(err))}") from err
