@@ -82,9 +82,10 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
+def run_fastcel(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run the installed `fastcel` with no terminal; it must succeed. Returns its output."""
     proc = subprocess.run(
-        [fastcel_exe(), "new", "demo", "--defaults", *args],
+        [fastcel_exe(), *args],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -94,6 +95,11 @@ def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
+    return output
+
+
+def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
+    output = run_fastcel(cwd, env, "new", "demo", "--defaults", *args)
     for step in STEPS:
         assert f"✓ {step}" in output, output
     assert "✗" not in output
@@ -200,17 +206,7 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
     readme.write_text(readme.read_text() + "\nUpdated by the template.\n")
     for args in (["commit", "-q", "-am", "v2"], ["tag", "v2"]):
         git(template, *args)
-    proc = subprocess.run(
-        [fastcel_exe(), "update", "demo", "--defaults"],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output
+    output = run_fastcel(tmp_path, env, "update", "demo", "--defaults")
     for step in ("copier update", "services", "migrations"):
         assert f"✓ {step}" in output, output
     assert "Updated by the template." in (tmp_path / "demo" / "README.md").read_text()
