@@ -207,14 +207,14 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
                 background(
                     [python, "-m", "celery", "-A", app, "worker", "-n", worker_name,
                      "--loglevel=INFO", "--concurrency=1"],
-                    _Where(project), env,
+                    project, env,
                 )
             )  # fmt: skip
             _web, web_log = stack.enter_context(
                 background(
                     [python, "-m", "uvicorn", f"{slug}.main:app", "--host", "127.0.0.1",
                      "--port", str(port)],
-                    _Where(project), env,
+                    project, env,
                 )
             )  # fmt: skip
             status, body = wait_for(
@@ -228,7 +228,7 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
                     background(
                         [python, "-m", "celery", "-A", app, "beat", "--loglevel=INFO",
                          "--schedule", str(project / f"beat-{token}")],
-                        _Where(project), env,
+                        project, env,
                     )
                 )  # fmt: skip
                 wait_for(lambda: "beat: Starting" in read_log(beat_log), "celery beat", beat_log)
@@ -240,7 +240,7 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
                     background(
                         [python, "-m", "celery", "-A", app, "flower",
                          f"--port={flower_port}", "--address=127.0.0.1"],
-                        _Where(project), {**env, "FLOWER_BASIC_AUTH": auth},
+                        project, {**env, "FLOWER_BASIC_AUTH": auth},
                     )
                 )  # fmt: skip
                 url = f"http://127.0.0.1:{flower_port}/api/workers?refresh=1"
@@ -249,10 +249,3 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
                 expected = worker_name.replace("%h", socket.gethostname())
                 wait_for(lambda: expected in get_json(url, auth)[1], "Flower's workers", flower_log)
             assert worker.poll() is None, read_log(worker_log)
-
-
-class _Where:
-    """The one attribute of fastcel's Project that `background` needs: where to run."""
-
-    def __init__(self, path: Path):
-        self.path = path

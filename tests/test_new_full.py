@@ -193,15 +193,7 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "v1"], ["tag", "v1"]):
         git(template, *args)
     env = clean_env(**CLOSED)
-    subprocess.run(
-        [fastcel_exe(), "new", "demo", "--defaults", "--no-smoke", "--template", str(template)],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke", f"--template={template}")
     readme = template / "template" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\nUpdated by the template.\n")
     for args in (["commit", "-q", "-am", "v2"], ["tag", "v2"]):

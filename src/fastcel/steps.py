@@ -371,12 +371,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def background(cmd: Sequence[str | os.PathLike[str]], project: Project, env: dict[str, str]):
+def background(cmd: Sequence[str | os.PathLike[str]], cwd: Path, env: dict[str, str]):
     """Start a process in its own session; always stop it (and its children) on exit."""
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
         proc = subprocess.Popen(
             [str(c) for c in cmd],
-            cwd=project.path,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -424,7 +424,7 @@ def smoke_test(project: Project) -> str:
         "--loglevel=INFO",
     ]
     worker_hint = f"cd {shlex.quote(str(project.path))} && {prefix}{display(worker, project)}"
-    with background(worker, project, env) as (proc, log):
+    with background(worker, project.path, env) as (proc, log):
         check = [project.bin("python"), "-c", SMOKE_SCRIPT, project.slug, str(SMOKE_TASK_TIMEOUT)]
         try:
             out = run("smoke test", check, project, env=env, timeout=3 * SMOKE_TASK_TIMEOUT)
@@ -475,7 +475,7 @@ def check_http(project: Project, env: dict[str, str], timeout: float = 60) -> in
     ]
     hint = f"cd {shlex.quote(str(project.path))} && {project.prefix()}{display(web, project)}"
     url = f"http://127.0.0.1:{port}/health"
-    with background(web, project, env) as (proc, log):
+    with background(web, project.path, env) as (proc, log):
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
