@@ -12,7 +12,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Options that only change files, never what runs: the runtime matrix leaves them at their default.
-STATIC_ONLY = frozenset({"python_version", "ci"})
+STATIC_ONLY = frozenset({"python_version", "ci_provider"})
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from matrix import REPO_ROOT, options, runtime_combinations, static_combinations
 
 def test_matrix_covers_every_closed_question_of_copier_yml():
     names = [option.name for option in options()]
-    assert names == ["python_version", "broker", "result_backend", "use_beat", "use_flower", "ci"]
+    assert names == [
+        "python_version",
+        "broker",
+        "result_backend",
+        "use_beat",
+        "use_flower",
+        "ci_provider",
+    ]
     static = static_combinations()
     runtime = runtime_combinations()
     assert len(static) == 3 * 2 * 2 * 2 * 2 * 3 == 144

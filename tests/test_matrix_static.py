@@ -64,8 +64,9 @@ def check_project(project: Path, answers: dict) -> list[str]:
 
     ci_files = [name for name in CI_SCHEMAS if (project / name).exists()]
     expected_ci = {"github": [".github/workflows/ci.yml"], "gitlab": [".gitlab-ci.yml"]}
-    if ci_files != expected_ci.get(answers.get("ci"), []):
-        problems.append(f"CI files {ci_files} do not match ci={answers.get('ci')}")
+    provider = answers.get("ci_provider")
+    if ci_files != expected_ci.get(provider, []):
+        problems.append(f"CI files {ci_files} do not match ci_provider={provider}")
     for name in ci_files:
         schema = CI_SCHEMAS[name]
         failure = run([tool("check-jsonschema"), "--builtin-schema", schema, name], project)

@@ -220,7 +220,7 @@ QUESTIONS = answers.load_questions(ROOT)
         ("use_flower=1", True),
         ("use_flower=FALSE", False),
         ("broker=rabbitmq", "rabbitmq"),
-        ("ci=none", "none"),
+        ("ci_provider=none", "none"),
         ("python_version=3.13", "3.13"),
         ("description=a=b", "a=b"),
     ],

@@ -72,14 +72,14 @@ def test_dest_data_file_and_data(runner: CliRunner, in_tmp: Path) -> None:
         "--data-file",
         "answers.yml",
         "-d",
-        "ci=gitlab",
+        "ci_provider=gitlab",
         "-d",
         "use_beat=false",
     )
     recorded = yaml.safe_load((in_tmp / "empty" / ".copier-answers.yml").read_text())
     assert recorded["project_slug"] == "acme_billing"
     assert recorded["broker"] == "rabbitmq"
-    assert recorded["ci"] == "gitlab"  # --data wins over --data-file
+    assert recorded["ci_provider"] == "gitlab"  # --data wins over --data-file
     assert recorded["use_flower"] is False and recorded["use_beat"] is False
     assert not (in_tmp / "Acme Billing").exists()
 

@@ -1,66 +1,306 @@
-"""`fastcel update`: a new template version arrives; conflicts are reported."""
+"""Template updates end to end, on a temporary git clone of this repository with tags.
+
+Each test tags a version A of the clone, generates a project from it with `fastcel new`,
+edits the project like a user would, changes the template, tags version B, and updates:
+with plain `copier update` and with `fastcel update`.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from helpers import ROOT, git, new
+import pytest
+import yaml
+from helpers import ROOT, git
 from typer.testing import CliRunner
 
 from fastcel import update
 from fastcel.cli import app
-from fastcel.errors import ConflictsFound
 
-SECRET_KEYS = ("APP_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
-
-
-# update ---------------------------------------------------------------------------
-
-
-def make_template(root: Path) -> Path:
-    """A small git-tracked template with fastcel's questions, tagged v1."""
-    (root / "template").mkdir(parents=True)
-    shutil.copy(ROOT / "copier.yml", root / "copier.yml")
-    shutil.copy(ROOT / "template" / "{{_copier_conf.answers_file}}.jinja", root / "template")
-    (root / "template" / "README.md.jinja").write_text("# {{ project_name }}\n\nversion one\n")
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "v1"], ["tag", "v1"]):
-        git(root, *args)
-    return root
+A, B = "v1.0.0", "v1.1.0"
+USER_NOTE = "Notes of our own team: deploy on Tuesdays.\n"
+TEMPLATE_SECTION = "\n## Upgrading\n\nRun `fastcel update`, review `git diff`, commit.\n"
+HELPER = "\n\ndef our_own_helper() -> str:\n    return 'kept'\n"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
 
 
-def release(template: Path, text: str, tag: str) -> None:
-    (template / "template" / "README.md.jinja").write_text(text)
-    for args in (["commit", "-q", "-am", tag], ["tag", tag]):
-        git(template, *args)
+def commit_all(path: Path, message: str) -> None:
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True, timeout=60)
+    subprocess.run(
+        ["git", "commit", "-q", "--no-verify", "-m", message],
+        cwd=path,
+        check=True,
+        timeout=60,
+        env={**os.environ, **IDENTITY},
+    )
 
 
-def test_update_applies_a_new_template_version(runner: CliRunner, in_tmp: Path) -> None:
-    template = make_template(in_tmp / "tpl")
-    new(runner, "demo", "--defaults", "--no-setup", "--template", str(template))
-    release(template, "# {{ project_name }}\n\nversion two\n", "v2")
-    result = runner.invoke(app, ["update", "demo", "--defaults"])
-    assert result.exit_code == 0, result.output
-    assert "✓ copier update" in result.output
-    assert "version two" in (in_tmp / "demo" / "README.md").read_text()
-    assert "_commit: v2" in (in_tmp / "demo" / ".copier-answers.yml").read_text()
+def clone_repo(dest: Path) -> Path:
+    """A git clone of this repository, with the working tree's uncommitted state committed on top
+    (so that a developer's edits are what the tests exercise)."""
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-tags", str(ROOT), str(dest)], check=True, timeout=120
+    )
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    names = {name for name in listed.split("\0") if name and (ROOT / name).exists()}
+    for name in git(dest, "ls-files", "-z").split("\0"):
+        if name and name not in names:
+            (dest / name).unlink()
+            for folder in (dest / name).parents:  # git keeps no empty folders: neither do we
+                if folder == dest or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+    for name in names:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, dest / name)
+    if git(dest, "status", "--porcelain"):
+        commit_all(dest, "working tree of the checkout under test")
+    return dest
 
 
-def test_update_reports_conflicts(runner: CliRunner, in_tmp: Path) -> None:
-    template = make_template(in_tmp / "tpl")
-    new(runner, "demo", "--defaults", "--no-setup", "--template", str(template))
+def release(repo: Path, tag: str) -> None:
+    if git(repo, "status", "--porcelain"):
+        commit_all(repo, f"template {tag}")
+    git(repo, "tag", tag)
+
+
+def answers_of(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def fastcel(runner: CliRunner, *args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def plain_copier(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    copier = Path(sys.executable).parent / "copier"
+    return subprocess.run(
+        [str(copier), "update", "--defaults", *args],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """This repository cloned, tagged as version A."""
+    clone = clone_repo(tmp_path / "fastcel")
+    release(clone, A)
+    return clone
+
+
+@pytest.fixture
+def project(runner: CliRunner, repo: Path, in_tmp: Path) -> Path:
+    """A project generated at A (and committed by fastcel), then edited and committed by its user:
+    a helper added to a file the template will not change, and the README's intro rewritten."""
+    fastcel(runner, "new", "demo", "--defaults", "--no-setup", "--template", str(repo))
     project = in_tmp / "demo"
-    (project / "README.md").write_text("# demo\n\nmy own words\n")
-    git(project, "commit", "-q", "-am", "mine")
-    release(template, "# {{ project_name }}\n\nversion two\n", "v2")
-    result = runner.invoke(app, ["update", "demo", "--defaults"])
-    assert result.exit_code == 1, result.output
-    assert re.search(r"conflicts in 1 file\(s\): README\.md", result.output)
-    assert "<<<<<<< " in (project / "README.md").read_text()
+    assert answers_of(project)["_commit"] == A
+    service = project / "src" / "demo" / "users" / "service.py"
+    service.write_text(service.read_text() + HELPER)
+    readme = project / "README.md"
+    text = readme.read_text()
+    intro = answers_of(project)["description"]
+    assert intro in text
+    readme.write_text(text.replace(intro, USER_NOTE.strip(), 1))
+    commit_all(project, "our own edits")
+    return project
+
+
+def change_template(repo: Path, section: str = TEMPLATE_SECTION) -> None:
+    """Version B: a section appended to the README template."""
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + section)
+    release(repo, B)
+
+
+def assert_updated(project: Path) -> None:
+    readme = (project / "README.md").read_text()
+    assert readme.endswith(TEMPLATE_SECTION), readme[-300:]  # the template's change arrived
+    assert USER_NOTE.strip() in readme  # the user's edit of that file is kept
+    assert (project / "src" / "demo" / "users" / "service.py").read_text().endswith(HELPER)
+    assert answers_of(project)["_commit"] == B
+    assert "<<<<<<<" not in readme
+
+
+def test_plain_copier_update_and_fastcel_update_bring_version_b(
+    runner: CliRunner, repo: Path, project: Path
+) -> None:
+    second = project.parent / "demo-copy"
+    shutil.copytree(project, second, symlinks=True)
+    change_template(repo)
+
+    proc = plain_copier(project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_updated(project)
+
+    output = fastcel(runner, "update", str(second), "--defaults")
+    assert_updated(second)
+    assert f"{A} → {B}" in output
+    assert re.search(r"modified\s+README\.md", output), output
+    assert "Next steps" in output
+
+
+def test_pretend_lists_the_changes_and_writes_nothing(
+    runner: CliRunner, repo: Path, project: Path
+) -> None:
+    change_template(repo)
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    output = fastcel(runner, "update", str(project), "--defaults", "--pretend")
+    assert re.search(r"modified\s+README\.md", output), output
+    assert re.search(r"modified\s+\.copier-answers\.yml", output), output
+    assert "Nothing was written." in output
+    after = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_collision_leaves_markers_and_names_the_file(
+    runner: CliRunner, repo: Path, project: Path
+) -> None:
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n## Our runbook\n\nPage the on-call.\n")
+    commit_all(project, "our runbook at the end of the README")
+    change_template(repo)
+
+    output = fastcel(runner, "update", str(project), "--defaults", code=1)
+    assert re.search(r"conflicts in 1 file\(s\): README\.md", " ".join(output.split())), output
+    text = readme.read_text()
+    assert "<<<<<<< " in text and ">>>>>>> " in text
+    assert "Page the on-call." in text and "## Upgrading" in text  # both sides are in the file
+    assert USER_NOTE.strip() in text
+    assert (project / "src" / "demo" / "users" / "service.py").read_text().endswith(HELPER)
     assert update.conflicted_files(project) == ["README.md"]
 
 
-def test_conflicts_found_lists_files() -> None:
-    err = ConflictsFound(["a.py", "b.py"])
-    assert err.exit_code == 1 and "a.py, b.py" in err.message
+def test_dirty_project_is_refused_and_left_as_it_is(
+    runner: CliRunner, repo: Path, project: Path
+) -> None:
+    change_template(repo)
+    service = project / "src" / "demo" / "users" / "service.py"
+    service.write_text(service.read_text() + "# work in progress\n")
+    before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
+
+    output = fastcel(runner, "update", str(project), "--defaults", code=2)
+    assert "has uncommitted changes" in output
+    assert len(output.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in project.rglob("*") if p.is_file()} == before
+
+
+def test_a_folder_that_is_not_a_project_is_refused(runner: CliRunner, in_tmp: Path) -> None:
+    (in_tmp / "plain").mkdir()
+    output = fastcel(runner, "update", "plain", "--defaults", code=2)
+    assert "is not a fastcel project" in output
+
+
+def test_failed_update_is_rolled_back(runner: CliRunner, repo: Path, project: Path) -> None:
+    """B's template does not render: the project goes back to its commit, and the user is told."""
+    broken = repo / "template" / "README.md.jinja"
+    broken.write_text(broken.read_text() + "{{ undefined_filter_call | no_such_filter }}\n")
+    release(repo, B)
+    head = git(project, "rev-parse", "HEAD").strip()
+
+    output = fastcel(runner, "update", str(project), "--defaults", code=1)
+    assert "copier update failed" in output
+    assert f"back at commit {head[:12]}" in " ".join(output.split())
+    assert git(project, "status", "--porcelain") == ""
+    assert answers_of(project)["_commit"] == A
+
+
+def test_new_question_takes_its_default(runner: CliRunner, repo: Path, project: Path) -> None:
+    with (repo / "copier.yml").open("a") as config:
+        config.write(
+            "\nissue_tracker:\n  type: str\n  help: Where the team tracks issues\n"
+            "  default: github-issues\n"
+        )
+    (repo / "template" / "TRACKER.md.jinja").write_text("Issues: {{ issue_tracker }}\n")
+    release(repo, B)
+    fastcel(runner, "update", str(project), "--defaults")
+    assert answers_of(project)["issue_tracker"] == "github-issues"
+    assert (project / "TRACKER.md").read_text() == "Issues: github-issues\n"
+
+
+# the real migration in copier.yml: `ci` became `ci_provider` in v0.2.0 -----------------
+
+
+OLD_CI = ("--data", "ci=gitlab")
+
+
+def rename_back(repo: Path) -> None:
+    """Turn the clone's template into its pre-0.2.0 shape, where the answer was called `ci`."""
+    for path in sorted((repo / "template").rglob("*"), key=lambda p: -len(p.parts)):
+        if path.is_file() and "ci_provider" in path.read_text(errors="ignore"):
+            path.write_text(path.read_text().replace("ci_provider", "ci"))
+        if "ci_provider" in path.name:
+            path.rename(path.with_name(path.name.replace("ci_provider", "ci")))
+    config = repo / "copier.yml"
+    config.write_text(config.read_text().replace("\nci_provider:", "\nci:"))
+
+
+def revert_last(repo: Path) -> None:
+    subprocess.run(
+        ["git", "revert", "--no-edit", "HEAD"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, **IDENTITY},
+    )
+
+
+@pytest.mark.parametrize("tool", ["fastcel", "copier"])
+def test_renamed_answer_keeps_the_users_choice(
+    runner: CliRunner, tmp_path: Path, in_tmp: Path, tool: str
+) -> None:
+    repo = clone_repo(tmp_path / "fastcel")
+    rename_back(repo)
+    release(repo, "v0.1.0")
+    fastcel(runner, "new", "demo", "--defaults", "--no-setup", "--template", str(repo), *OLD_CI)
+    project = in_tmp / "demo"
+    assert answers_of(project)["ci"] == "gitlab"
+    revert_last(repo)  # back to the current template
+    release(repo, "v0.2.0")
+
+    if tool == "fastcel":
+        fastcel(runner, "update", str(project), "--defaults", "--trust")
+    else:
+        proc = plain_copier(project, "--trust")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    answers = answers_of(project)
+    assert answers["ci_provider"] == "gitlab" and "ci" not in answers
+    assert answers["_commit"] == "v0.2.0"
+    assert (project / ".gitlab-ci.yml").is_file()
+    assert not (project / ".github").exists()
+
+
+def test_without_the_migration_the_choice_would_be_lost(
+    runner: CliRunner, tmp_path: Path, in_tmp: Path
+) -> None:
+    """The migration is what keeps the choice: drop it and the new question's default wins."""
+    repo = clone_repo(tmp_path / "fastcel")
+    rename_back(repo)
+    release(repo, "v0.1.0")
+    fastcel(runner, "new", "demo", "--defaults", "--no-setup", "--template", str(repo), *OLD_CI)
+    revert_last(repo)
+    config = repo / "copier.yml"
+    text = config.read_text()
+    config.write_text(text[: text.index("_migrations:")] + text[text.index("# PROMPT") :])
+    release(repo, "v0.2.0")
+    fastcel(runner, "update", str(in_tmp / "demo"), "--defaults", "--trust")
+    assert answers_of(in_tmp / "demo")["ci_provider"] == "github"

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from .errors import FastcelError, StepFailed, UsageError
+from .errors import ConflictsFound, FastcelError, StepFailed, UsageError
 
 app = typer.Typer(
     name="fastcel",
@@ -209,6 +209,7 @@ def new(
     When those are unreachable, they fall back to the embedded profile (SQLite, files as broker).
     """
     from . import answers, generate, steps
+    from .template import rendering_source
 
     out = _out()
     with reported():
@@ -230,16 +231,12 @@ def new(
             )
 
         start = time.monotonic()
+        source = rendering_source(template, vcs_ref, trust)
+        if source.notice:
+            _err().print(Text(f"Warning: {source.notice}", style="yellow"), soft_wrap=True)
         # No spinner while Copier prompts: both would draw on the same lines.
         with nullcontext() if prompting else out.status("Rendering the template…"):
-            answered = generate.render(
-                target,
-                answer_data,
-                defaults=not prompting,
-                template_src=template,
-                vcs_ref=vcs_ref,
-                trust=trust,
-            )
+            answered = generate.render_from(source, target, answer_data, defaults=not prompting)
         _step_line(out, "render", True, time.monotonic() - start, str(target))
 
         project = steps.Project.from_answers(target, answered, python=python)
@@ -293,9 +290,10 @@ def update(
         typer.Option("--trust", help="Let the template run its tasks and Jinja extensions."),
     ] = False,
 ) -> None:
-    """Update a generated project to a newer template, then rerun its migrations.
+    """Update a generated project to a newer template version, then migrate its database.
 
-    Refuses uncommitted changes. Conflicts stay inline ([bold]<<<<<<<[/bold]) and exit with 1.
+    Refuses uncommitted changes. Shows every changed file; conflicts stay inline
+    ([bold]<<<<<<<[/bold]) and exit with 1. A failed update is rolled back to the last commit.
     """
     from . import update as updating
 
@@ -308,18 +306,82 @@ def update(
                 "no terminal to ask questions on: pass --defaults to keep the previous answers"
             )
         start = time.monotonic()
-        with nullcontext() if not defaults else out.status("Updating from the template…"):
+        label = "Previewing the update…" if pretend else "Updating from the template…"
+        # No spinner while Copier prompts: both would draw on the same lines.
+        with nullcontext() if not defaults else out.status(label):
             result = updating.update(
                 target, vcs_ref=vcs_ref, defaults=defaults, pretend=pretend, trust=trust
             )
-        _step_line(
-            out,
-            "copier update" + (" (pretend)" if pretend else ""),
-            True,
-            time.monotonic() - start,
-            "",
-        )
-        for step_result in result.steps:
+        versions = f"{result.from_version} → {result.to_version}"
+        if pretend:
+            _step_line(out, "copier update (pretend)", True, time.monotonic() - start, versions)
+            _print_changes(out, result.changes, "would change")
+            if result.conflicts:
+                out.print(Text(f"{len(result.conflicts)} file(s) would conflict", style="yellow"))
+            out.print("Nothing was written.")
+            return
+        _step_line(out, "copier update", True, time.monotonic() - start, versions)
+        _print_changes(out, result.changes, "changed")
+        if result.conflicts:
+            raise ConflictsFound(result.conflicts)
+        project, todo = updating.follow_up(result)
+        for func in todo:
+            with out.status(f"{func.title}…"):  # type: ignore[attr-defined]
+                step_result = func(project)
             _step_line(
                 out, step_result.name, step_result.ok, step_result.duration, step_result.detail
             )
+            if step_result.error is not None:
+                step_result.error.note = (
+                    f"The update is applied in {target} but not committed; fix the cause, "
+                    "rerun the step, then commit."
+                )
+                raise step_result.error
+        if result.changes:
+            lines = [
+                "git diff            # review",
+                f'git commit -am "Update template to {result.to_version}"',
+            ]
+            out.print(Panel(Text("\n".join(lines)), title="Next steps", expand=False))
+        else:
+            out.print("Already up to date: nothing changed.")
+
+
+MAX_LISTED = 25
+
+
+def _print_changes(console: Console, changes: list, verb: str) -> None:
+    from rich.table import Table
+
+    if not changes:
+        return
+    table = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
+    styles = {"conflict": "bold red", "added": "green", "deleted": "red"}
+    for change in changes[:MAX_LISTED]:
+        table.add_row(Text(change.status, style=styles.get(change.status, "yellow")), change.path)
+    console.print(f"{len(changes)} file(s) {verb}:")
+    console.print(table)
+    if len(changes) > MAX_LISTED:
+        console.print(f"  … and {len(changes) - MAX_LISTED} more (git status shows all)")
+
+
+@app.command()
+def templates() -> None:
+    """List the template versions this machine can update projects to.
+
+    An installed fastcel adds its own template to the store (a git repository,
+    [bold]~/.local/share/fastcel/template[/bold]) so that `copier update` in a project it
+    made can reach the newer version. A source checkout renders from itself.
+    """
+    from . import store
+    from .template import bundled_template, is_git_checkout, sync_store
+
+    out = _out()
+    with reported():
+        bundled = bundled_template()
+        if is_git_checkout(bundled):
+            out.print(f"This fastcel runs from a checkout: projects record {bundled}.")
+        sync_store()
+        held = store.tags()
+        out.print(f"Template store: {store.store_path()}")
+        out.print(f"Versions: {', '.join(held) if held else 'none yet'}")

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import FastcelError, UsageError
-from .template import bundled_template, is_bundled, is_git_checkout
+from .template import Source, bundled_template, rendering_source
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -45,29 +45,32 @@ def render(
 ) -> dict[str, Any]:
     """Render the project into `dest` and return its recorded answers.
 
-    Copier runs the template's tasks and extensions only for the bundled
+    Copier runs the template's tasks and extensions only for fastcel's own
     template or with `trust`. A failed render removes what it wrote.
     """
+    source = rendering_source(template_src, vcs_ref, trust)
+    return render_from(source, dest, data, defaults=defaults)
+
+
+def render_from(
+    source: Source, dest: Path, data: dict[str, Any], *, defaults: bool
+) -> dict[str, Any]:
+    """Render `source` into `dest` (see `render`)."""
     import copier  # imported here: it is slow, and `--help` does not need it
     from copier.errors import CopierAnswersInterrupt, CopierError, UserMessageError
     from jinja2 import TemplateError
 
-    src = template_source(template_src)
-    bundled = is_bundled(src)
-    if bundled and vcs_ref is None and is_git_checkout(Path(src)):
-        # A source checkout renders what is checked out (Copier would pick the latest tag).
-        vcs_ref = "HEAD"
     try:
         with warnings.catch_warnings():
-            if bundled:
-                warnings.filterwarnings("ignore", message="Dirty template changes")
+            # rendering_source() already told the user about a dirty checkout.
+            warnings.filterwarnings("ignore", message="Dirty template changes")
             copier.run_copy(
-                src,
+                source.src,
                 dest,
                 data=data,
                 defaults=defaults,
-                vcs_ref=vcs_ref,
-                unsafe=bundled or trust,
+                vcs_ref=source.vcs_ref,
+                unsafe=source.trusted,
                 cleanup_on_error=True,
                 quiet=True,
             )

@@ -289,23 +289,36 @@ def uv_binary() -> str | None:
 def create_venv(project: Project) -> str:
     exe, version = find_python(project.python_version, project.python)
     uv = uv_binary()
-    python = project.bin("python")
     if uv:
         env = project.environ(UV_PYTHON_DOWNLOADS="never")
         run("venv", [uv, "venv", "--clear", "--python", exe, project.venv], project, env=env)
+    else:
+        run("venv", [exe, "-m", "venv", "--clear", project.venv], project)
+    tool = _install(project, uv)
+    return f".venv with Python {version[0]}.{version[1]} ({tool})"
+
+
+@step("dependencies")
+def install_dependencies(project: Project) -> str:
+    """Reinstall the project into its existing .venv (after an update changed pyproject.toml)."""
+    tool = _install(project, uv_binary())
+    return f"pyproject.toml changed: .venv reinstalled ({tool})"
+
+
+def _install(project: Project, uv: str | None) -> str:
+    python = project.bin("python")
+    if uv:
         install = [uv, "pip", "install", "--python", python, "-e", ".[dev]"]
         if os.environ.get("PYTHONDONTWRITEBYTECODE"):
             # Python will not cache bytecode itself: without it every step recompiles
             # FastAPI, Celery and SQLAlchemy from source (seconds per process).
             install.insert(3, "--compile-bytecode")
+        env = project.environ(UV_PYTHON_DOWNLOADS="never")
         run("install", install, project, env=env, timeout=INSTALL_TIMEOUT)
-        tool = "uv"
-    else:
-        run("venv", [exe, "-m", "venv", "--clear", project.venv], project)
-        install = [python, "-m", "pip", "install", "-e", ".[dev]"]
-        run("install", install, project, timeout=INSTALL_TIMEOUT)
-        tool = "pip"
-    return f".venv with Python {version[0]}.{version[1]} ({tool})"
+        return "uv"
+    install = [python, "-m", "pip", "install", "-e", ".[dev]"]
+    run("install", install, project, timeout=INSTALL_TIMEOUT)
+    return "pip"
 
 
 # 3. services ----------------------------------------------------------------------
