@@ -12,12 +12,15 @@ from typer.testing import CliRunner
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _empty_copier_settings(tmp_path_factory: pytest.TempPathFactory):
-    """Keep the developer's personal Copier settings (defaults, trust) out of the tests."""
+def _private_settings_and_store(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the developer's personal Copier settings (defaults, trust) out of the tests, and
+    give the tests their own data folder, where an installed fastcel keeps its template store."""
     settings = tmp_path_factory.mktemp("copier-settings") / "settings.yml"
     settings.write_text("{}\n")
     patch = pytest.MonkeyPatch()
     patch.setenv("COPIER_SETTINGS_PATH", str(settings))
+    patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    patch.delenv("FASTCEL_TEMPLATE_STORE", raising=False)
     yield
     patch.undo()
 

@@ -4,6 +4,7 @@ generated project's own ruff and pytest. Needs Postgres, Redis and RabbitMQ on 1
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -11,7 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import ROOT, fastcel_exe, git
+
+import fastcel
 
 pytestmark = pytest.mark.slow
 
@@ -174,14 +178,38 @@ def test_installed_wheel_renders_from_its_bundled_template(tmp_path: Path) -> No
     run(uv, "pip", "install", "--python", tmp_path / "venv" / "bin" / "python", wheel)
     output = run(tmp_path / "venv" / "bin" / "fastcel", "new", "demo", "--defaults", "--no-setup")
     assert "✓ render" in output
-    recorded = (tmp_path / "demo" / ".copier-answers.yml").read_text()
-    assert "site-packages/fastcel/_template" in recorded
+    recorded = yaml.safe_load((tmp_path / "demo" / ".copier-answers.yml").read_text())
+    # An installed fastcel renders from its template store (see README: Updating).
+    store = Path(os.environ["XDG_DATA_HOME"]) / "fastcel" / "template"
+    assert recorded["_src_path"] == str(store)
+    assert recorded["_commit"] == f"v{fastcel.__version__}"
     assert (tmp_path / "demo" / ".env").exists()
     assert not list((tmp_path / "demo").rglob("*.pyc"))
 
 
+NEW_MIGRATION = '''"""Add a note to users."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("users", sa.Column("note", sa.String(length=200), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("users", "note")
+'''
+
+
 def test_update_reruns_migrations(tmp_path: Path) -> None:
-    """`fastcel update` on a set-up project: copier update, then services probe and migrations."""
+    """`fastcel update` on a set-up project: a new migration arrives, so the services are probed
+    and the database migrated to it."""
     template = tmp_path / "tpl"
     template.mkdir()
     shutil.copy(ROOT / "copier.yml", template)
@@ -194,11 +222,21 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
         git(template, *args)
     env = clean_env(**CLOSED)
     run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke", f"--template={template}")
-    readme = template / "template" / "README.md.jinja"
-    readme.write_text(readme.read_text() + "\nUpdated by the template.\n")
-    for args in (["commit", "-q", "-am", "v2"], ["tag", "v2"]):
+    versions = template / "template" / "migrations" / "versions"
+    (versions / "0002_add_users_note.py").write_text(NEW_MIGRATION)
+    for args in (["add", "-A"], ["commit", "-q", "-m", "v2"], ["tag", "v2"]):
         git(template, *args)
     output = run_fastcel(tmp_path, env, "update", "demo", "--defaults")
     for step in ("copier update", "services", "migrations"):
         assert f"✓ {step}" in output, output
-    assert "Updated by the template." in (tmp_path / "demo" / "README.md").read_text()
+    assert re.search(r"added +migrations/versions/0002_add_users_note\.py", output), output
+    project = tmp_path / "demo"
+    current = subprocess.run(
+        [project / ".venv" / "bin" / "alembic", "current"],
+        cwd=project,
+        env=clean_env(APP_PROFILE="embedded"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "0002 (head)" in current.stdout, current.stdout + current.stderr

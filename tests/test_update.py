@@ -113,6 +113,11 @@ def project(runner: CliRunner, repo: Path, in_tmp: Path) -> Path:
     fastcel(runner, "new", "demo", "--defaults", "--no-setup", "--template", str(repo))
     project = in_tmp / "demo"
     assert answers_of(project)["_commit"] == A
+    edit_like_a_user(project)
+    return project
+
+
+def edit_like_a_user(project: Path) -> None:
     service = project / "src" / "demo" / "users" / "service.py"
     service.write_text(service.read_text() + HELPER)
     readme = project / "README.md"
@@ -121,7 +126,6 @@ def project(runner: CliRunner, repo: Path, in_tmp: Path) -> Path:
     assert intro in text
     readme.write_text(text.replace(intro, USER_NOTE.strip(), 1))
     commit_all(project, "our own edits")
-    return project
 
 
 def change_template(repo: Path, section: str = TEMPLATE_SECTION) -> None:
@@ -131,12 +135,12 @@ def change_template(repo: Path, section: str = TEMPLATE_SECTION) -> None:
     release(repo, B)
 
 
-def assert_updated(project: Path) -> None:
+def assert_updated(project: Path, version: str = B) -> None:
     readme = (project / "README.md").read_text()
     assert readme.endswith(TEMPLATE_SECTION), readme[-300:]  # the template's change arrived
     assert USER_NOTE.strip() in readme  # the user's edit of that file is kept
     assert (project / "src" / "demo" / "users" / "service.py").read_text().endswith(HELPER)
-    assert answers_of(project)["_commit"] == B
+    assert answers_of(project)["_commit"] == version
     assert "<<<<<<<" not in readme
 
 
@@ -304,3 +308,72 @@ def test_without_the_migration_the_choice_would_be_lost(
     release(repo, "v0.2.0")
     fastcel(runner, "update", str(in_tmp / "demo"), "--defaults", "--trust")
     assert answers_of(in_tmp / "demo")["ci_provider"] == "github"
+
+
+# an installed fastcel (a wheel, no checkout) ------------------------------------------
+
+
+def set_version(repo: Path, version: str) -> None:
+    pyproject = repo / "pyproject.toml"
+    text = re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text())
+    pyproject.write_text(text)
+
+
+@pytest.mark.slow
+def test_project_of_the_installed_wheel_updates_to_the_next_release(tmp_path: Path) -> None:
+    """As README.md's "Updating" says: install a newer fastcel, then `fastcel update` (or plain
+    `copier update`) in the project."""
+    from fastcel.steps import find_python, uv_binary
+
+    uv = uv_binary()
+    assert uv, "uv is a dependency of fastcel"
+    python, _ = find_python("3.11")
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+    env.update(XDG_DATA_HOME=str(data), UV_PYTHON_DOWNLOADS="never", **IDENTITY)
+    venv = tmp_path / "venv"
+
+    def run(*cmd: str | Path, cwd: Path = tmp_path) -> str:
+        proc = subprocess.run(
+            [str(c) for c in cmd],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    def install_release(version: str) -> None:
+        set_version(repo, version)
+        release(repo, f"v{version}")
+        dist = tmp_path / f"dist-{version}"
+        run(uv, "build", "--wheel", "--python", python, "-o", dist, repo, cwd=repo)
+        (wheel,) = dist.glob("fastcel-*.whl")
+        run(uv, "pip", "install", "--python", venv / "bin" / "python", wheel)
+
+    repo = clone_repo(tmp_path / "fastcel")
+    run(uv, "venv", "--python", python, venv)
+    install_release("1.0.0")
+    run(venv / "bin" / "fastcel", "new", "demo", "--defaults", "--no-setup")
+    project = tmp_path / "demo"
+    store = data / "fastcel" / "template"
+    assert answers_of(project)["_src_path"] == str(store)
+    assert answers_of(project)["_commit"] == "v1.0.0"
+    edit_like_a_user(project)
+    second = tmp_path / "demo-copy"
+    shutil.copytree(project, second, symlinks=True)
+
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + TEMPLATE_SECTION)
+    install_release("1.1.0")
+    output = run(venv / "bin" / "fastcel", "update", "demo", "--defaults")
+    assert "v1.0.0 → v1.1.0" in output
+    assert_updated(project, "v1.1.0")
+
+    listed = run(venv / "bin" / "fastcel", "templates")
+    assert "v1.0.0, v1.1.0" in listed and str(store) in listed
+    run(venv / "bin" / "copier", "update", "--defaults", cwd=second)
+    assert_updated(second, "v1.1.0")

@@ -339,8 +339,8 @@ def update(
                 raise step_result.error
         if result.changes:
             lines = [
-                "git diff            # review",
-                f'git commit -am "Update template to {result.to_version}"',
+                "git status && git diff   # review",
+                f'git add -A && git commit -m "Update template to {result.to_version}"',
             ]
             out.print(Panel(Text("\n".join(lines)), title="Next steps", expand=False))
         else:
@@ -380,8 +380,10 @@ def templates() -> None:
     with reported():
         bundled = bundled_template()
         if is_git_checkout(bundled):
-            out.print(f"This fastcel runs from a checkout: projects record {bundled}.")
+            out.print(
+                f"This fastcel runs from a checkout: projects record {bundled}.", soft_wrap=True
+            )
         sync_store()
         held = store.tags()
-        out.print(f"Template store: {store.store_path()}")
-        out.print(f"Versions: {', '.join(held) if held else 'none yet'}")
+        out.print(f"Template store: {store.store_path()}", soft_wrap=True)
+        out.print(f"Versions: {', '.join(held) if held else 'none yet'}", soft_wrap=True)
