@@ -14,9 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 import yaml
-from helpers import ROOT, git
+from helpers import ROOT, fastcel_exe, git
 from typer.testing import CliRunner
 
 from fastcel import update
@@ -227,7 +228,8 @@ def test_failed_update_is_rolled_back(runner: CliRunner, repo: Path, project: Pa
     assert answers_of(project)["_commit"] == A
 
 
-def test_new_question_takes_its_default(runner: CliRunner, repo: Path, project: Path) -> None:
+def add_question(repo: Path) -> None:
+    """Version B asks a new question and uses its answer in a new file."""
     with (repo / "copier.yml").open("a") as config:
         config.write(
             "\nissue_tracker:\n  type: str\n  help: Where the team tracks issues\n"
@@ -235,9 +237,45 @@ def test_new_question_takes_its_default(runner: CliRunner, repo: Path, project: 
         )
     (repo / "template" / "TRACKER.md.jinja").write_text("Issues: {{ issue_tracker }}\n")
     release(repo, B)
+
+
+def test_new_question_takes_its_default(runner: CliRunner, repo: Path, project: Path) -> None:
+    add_question(repo)
     fastcel(runner, "update", str(project), "--defaults")
     assert answers_of(project)["issue_tracker"] == "github-issues"
     assert (project / "TRACKER.md").read_text() == "Issues: github-issues\n"
+
+
+def test_new_question_is_asked_on_a_terminal(repo: Path, project: Path) -> None:
+    add_question(repo)
+    before = answers_of(project)
+    config = yaml.safe_load((repo / "copier.yml").read_text())
+    questions = [
+        (key, spec["help"])
+        for key, spec in config.items()
+        if not key.startswith("_") and spec.get("when", True) is not False
+    ]
+    child = pexpect.spawn(
+        fastcel_exe(),
+        ["update", str(project)],
+        env=dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", COLUMNS="200"),
+        dimensions=(50, 200),
+        encoding="utf-8",
+        timeout=60,
+    )
+    for key, help_text in questions:
+        child.expect(re.escape(help_text))
+        if key == "issue_tracker":
+            child.send("\x15" + "jira")  # Ctrl-U clears the default
+        child.send("\r")  # every earlier question offers the project's answer: keep it
+    child.expect("Next steps")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    after = answers_of(project)
+    assert after.pop("issue_tracker") == "jira"
+    assert after.pop("_commit") == B and before.pop("_commit") == A
+    assert after == before
 
 
 # the real migration in copier.yml: `ci` became `ci_provider` in v0.2.0 -----------------
