@@ -60,7 +60,7 @@ def test_secrets_differ_and_stay_out_of_git(runner: CliRunner, in_tmp: Path) -> 
 
 
 def test_dest_data_file_and_data(runner: CliRunner, in_tmp: Path) -> None:
-    (in_tmp / "answers.yml").write_text("broker: rabbitmq\nci: none\nuse_flower: no\n")
+    (in_tmp / "answers.yml").write_text("broker: rabbitmq\nci_provider: none\nuse_flower: no\n")
     (in_tmp / "empty").mkdir()
     new(
         runner,
