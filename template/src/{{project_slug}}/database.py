@@ -1,13 +1,17 @@
 """The one SQLAlchemy engine of the process, its sessions and the declarative base."""
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import MetaData, create_engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from .config import get_settings
+
+logger = logging.getLogger(__name__)
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -52,8 +56,16 @@ SessionLocal = sessionmaker(engine, expire_on_commit=False)
 
 def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request, closed afterwards."""
-    with SessionLocal() as session:
+    session = SessionLocal()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DBAPIError as exc:
+            # The database went away mid-request: the request has already failed with 503, and
+            # an error here would cut that response off.
+            logger.warning("Could not close a database session: %s", exc)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
