@@ -14,3 +14,5 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set once the welcome email went out: a redelivered task sees it and sends nothing.
+    welcomed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

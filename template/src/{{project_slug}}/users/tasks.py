@@ -2,7 +2,7 @@ import smtplib
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..config import get_settings
 from ..database import SessionLocal
@@ -29,10 +29,19 @@ TRANSIENT_EMAIL_ERRORS = (
     max_retries=5,
 )
 def send_welcome_email(user_id: int) -> None:
+    """Send the welcome email once, even when the task runs twice.
+
+    Tasks are delivered at least once: a worker killed after sending but before acknowledging
+    leaves the task to run again. The user's welcomed_at mark makes that second run a no-op; only
+    a crash between sending and marking can still send a second email.
+    """
     with SessionLocal() as session:
         user = session.get(User, user_id)
     if user is None:
         logger.warning("User %s no longer exists; no welcome email", user_id)
+        return
+    if user.welcomed_at is not None:
+        logger.info("User %s was already welcomed; nothing to send", user_id)
         return
     app_name = get_settings().app_name
     send_email(
@@ -40,6 +49,13 @@ def send_welcome_email(user_id: int) -> None:
         subject=f"Welcome to {app_name}",
         body=f"Hello {user.full_name or user.email},\n\nyour {app_name} account is ready.\n",
     )
+    with SessionLocal() as session:
+        session.execute(
+            update(User)
+            .where(User.id == user_id, User.welcomed_at.is_(None))
+            .values(welcomed_at=func.now())
+        )
+        session.commit()
     logger.info("Sent welcome email to %s", user.email)
 
 
