@@ -28,6 +28,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -49,6 +50,31 @@ SERVICES = {
     "result_backend": {"redis": "redis://127.0.0.1:6379/{index}"},
 }
 pytestmark = pytest.mark.runtime
+
+
+# Issue 5's scenarios, in the generated project's own suite: each must run and pass (a skip is a
+# failure here) in every combination.
+RELIABILITY_SCENARIOS = (
+    "test_redelivery.test_task_survives_its_worker_being_killed",
+    "test_redelivery.test_task_survives_its_pool_process_being_killed",
+    "test_redelivery.test_stuck_task_is_stopped_by_its_time_limit",
+    "test_outages.test_broker_outage_gives_503_then_recovers[refuse]",
+    "test_outages.test_broker_outage_gives_503_then_recovers[hang]",
+    "test_outages.test_database_outage_gives_503_then_recovers[refuse]",
+    "test_outages.test_database_outage_gives_503_then_recovers[hang]",
+    "test_api_schema.",
+)
+
+
+def junit_outcomes(report: Path) -> dict[str, str]:
+    """{"module.test_name[param]": "passed" | "failed" | "skipped"} from a JUnit XML report."""
+    outcomes = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = f"{case.get('classname', '').rpartition('.')[2]}.{case.get('name')}"
+        failed = case.find("failure") is not None or case.find("error") is not None
+        skipped = case.find("skipped") is not None
+        outcomes[name] = "failed" if failed else "skipped" if skipped else "passed"
+    return outcomes
 
 
 def dependencies(project: Path) -> list[str]:
@@ -183,8 +209,21 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
 
     # 1. the project's own test suite (it makes its own database and queue names)
     env = project_env(project, shared_env, combination, DATABASE_URL=POSTGRES_ADMIN)
-    suite = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env, 900)
+    report = project / f"junit-{token}.xml"
+    suite = run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
+        project,
+        env,
+        900,
+    )
     assert re.search(r"\d+ passed", suite) and " failed" not in suite, f"{hint}\n{suite}"
+    outcomes = junit_outcomes(report)
+    for scenario in RELIABILITY_SCENARIOS:
+        held = [name for name, outcome in outcomes.items() if name.startswith(scenario)]
+        assert held, f"{hint}\nno test {scenario} ran:\n{suite}"
+        assert all(outcomes[name] == "passed" for name in held), (
+            f"{hint}\n{scenario}: {[(name, outcomes[name]) for name in held]}\n{suite}"
+        )
 
     with fresh_database(f"matrix_{token}") as database_url:
         env = project_env(

@@ -10,10 +10,12 @@ can never disagree.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import UsageError
@@ -33,8 +35,13 @@ def _jinja() -> SandboxedEnvironment:
     return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(template: str) -> Template:
+    return _jinja().from_string(template)
+
+
 def _render(template: str, context: dict[str, Any]) -> str:
-    return _jinja().from_string(template).render(**context)
+    return _compiled(template).render(**context)
 
 
 @functools.cache
@@ -73,11 +80,11 @@ def directory_name_error(name: str) -> str | None:
     """Return why `name` cannot be a directory name inside the current folder, or None."""
     if not name.strip():
         return "NAME is empty"
-    if "/" in name or "\\" in name or "\0" in name:
+    if "/" in name or "\\" in name:
         return f"NAME {name!r} holds a path separator: use --dest to choose where it goes"
     if name in {".", ".."}:
         return f"NAME {name!r} is not a directory name"
-    if any(ch < " " or ch == "\x7f" for ch in name):
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
         return f"NAME {name!r} holds control characters"
     return None
 
@@ -232,6 +239,78 @@ def resolve_answers(
     if error := project_slug_error(slug, questions):
         raise UsageError(f"{error} (choose another NAME or pass --data project_slug=...)")
     return data
+
+
+# Recorded answers (a project's .copier-answers.yml) ---------------------------------
+
+
+RECORD_KEYS = {
+    "_src_path": "the template the project was made from",
+    "_commit": "the template version the project was made from",
+}
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def recorded_value_error(
+    key: str, value: Any, questions: Questions, context: dict[str, Any] | None = None
+) -> str | None:
+    """Why `value`, recorded for question `key`, is not an answer that question accepts
+    (its type, its choices, its validator), as the phrase that follows "which"; None when
+    it is accepted."""
+    spec = questions[key]
+    kind = question_type(spec)
+    if kind == "bool" and not isinstance(value, bool):
+        return "is not true or false"
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        return "is not a whole number"
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "is not a number"
+    if kind == "str":
+        # Copier takes a number given to a text question as its text (3.12 as "3.12").
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return "is not text"
+        value = str(value)
+    allowed = choice_values(spec)
+    if allowed is not None and value not in allowed:
+        return "is not one of the choices: " + ", ".join(str(a) for a in allowed)
+    if message := validator_error(key, value, questions, context):
+        return f"is refused by the question's validator: {message}"
+    return None
+
+
+def check_recorded(
+    answers: dict[str, Any], questions: Questions | None, source: str = ".copier-answers.yml"
+) -> None:
+    """Refuse recorded answers that a `copier update` must not start from.
+
+    `_src_path` and `_commit` must be there: where the template is and which version the
+    project was made from. With `questions` (those of fastcel's own template), every answer
+    to a known question must also be one that question accepts: its type, one of its
+    choices, a value its validator lets through. Keys the questions do not know are left
+    alone: an older template version may have recorded an answer that a `_migrations`
+    entry renames (`ci` became `ci_provider` in v0.2.0).
+    """
+    for key, meaning in RECORD_KEYS.items():
+        value = answers.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise UsageError(f"{source} lacks {key} ({meaning}): restore it, commit, then update")
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise UsageError(f"{source} records {key}: {_shown(value)}, which cannot be {meaning}")
+    if questions is None:
+        return
+    context = {str(k): v for k, v in answers.items() if not str(k).startswith("_")}
+    for key, value in context.items():
+        if key not in questions:
+            continue
+        if reason := recorded_value_error(key, value, questions, context):
+            raise UsageError(
+                f"{source} records {key}: {_shown(value)}, which {reason} "
+                "(fix the answer, commit, then update)"
+            )
 
 
 def needs_prompt(data: dict[str, Any], questions: dict[str, dict[str, Any]] | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,12 @@ def render_from(
 ) -> dict[str, Any]:
     """Render `source` into `dest` (see `render`)."""
     import copier  # imported here: it is slow, and `--help` does not need it
-    from copier.errors import CopierAnswersInterrupt, CopierError, UserMessageError
+    from copier.errors import (
+        CopierAnswersInterrupt,
+        CopierError,
+        UnsafeTemplateError,
+        UserMessageError,
+    )
     from jinja2 import TemplateError
 
     try:
@@ -76,6 +82,9 @@ def render_from(
             )
     except CopierAnswersInterrupt:
         raise FastcelError("aborted: nothing was generated") from None
+    except UnsafeTemplateError as err:
+        # Raised before anything is written (and cleanup_on_error would remove it).
+        raise UsageError(f"{untrusted(source.src, err)}; nothing was generated") from None
     except ValueError as err:
         # Copier's own validation of an answer typed at a prompt.
         if "Validation error" in str(err):
@@ -90,12 +99,44 @@ def render_from(
 
 
 def read_answers(project: Path) -> dict[str, Any]:
-    """The answers recorded in a project's .copier-answers.yml ({} if none)."""
+    """The answers recorded in a project's .copier-answers.yml ({} if there is none).
+
+    Raises UsageError for a file that is not YAML or does not hold a mapping.
+    """
     path = project / ANSWERS_FILE
     if not path.is_file():
         return {}
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return content if isinstance(content, dict) else {}
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"cannot read {path}: {_one_line(str(err))}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}: {getattr(err, 'problem', '')})" if mark else ""
+        raise UsageError(f"{path} is not valid YAML{where}") from None
+    if content is None:
+        raise UsageError(f"{path} is empty: it should hold the project's answers")
+    if not isinstance(content, dict):
+        raise UsageError(
+            f"{path} holds a {type(content).__name__}, not a mapping of the project's answers"
+        )
+    return content
+
+
+# Copier's names for what an untrusted template may not use, said for the user.
+_UNSAFE = {
+    "tasks": "tasks (commands run on this machine)",
+    "migrations": "migrations (commands run on this machine when updating)",
+    "jinja_extensions": "Jinja extensions (Python code loaded on this machine)",
+}
+
+
+def untrusted(src: str, err: Exception) -> str:
+    """One line for copier's UnsafeTemplateError: what the template wants to run, and --trust."""
+    found = re.search(r"unsafe features?: ([\w, ]+)", str(err))
+    features = [f.strip() for f in found.group(1).split(",")] if found else []
+    said = ", ".join(_UNSAFE.get(f, f) for f in features) or "code of its own"
+    return f"the template {src} uses {said}: pass --trust if you trust the template"
 
 
 def _one_line(text: str) -> str:

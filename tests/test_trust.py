@@ -1,0 +1,189 @@
+"""A template that is not fastcel's own never runs its commands (tasks, migrations) or loads
+Jinja extensions without `--trust`: `fastcel new` and `fastcel update` refuse in one line,
+exit 2, and leave nothing behind. fastcel's own template is trusted without the flag."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import ROOT, git
+from typer.testing import CliRunner
+
+from fastcel.cli import app
+from fastcel.template import is_trusted, rendering_source
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+TASK = '_tasks:\n  - "touch task-ran"\n'
+EXTENSION = "_jinja_extensions:\n  - jinja2.ext.loopcontrols\n"
+MIGRATION = (
+    "  - version: v2.0.0\n    when: \"{{ _stage == 'after' }}\"\n    command: touch migration-ran\n"
+)
+
+
+def run_git(path: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", *args],
+        cwd=path,
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, **IDENTITY},
+    )
+
+
+def release(template: Path, tag: str) -> None:
+    run_git(template, "add", "-A")
+    run_git(template, "commit", "-q", "--no-verify", "-m", f"template {tag}")
+    run_git(template, "tag", tag)
+
+
+def lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+def make_template(where: Path, extra: str = "") -> Path:
+    """A tiny git template: fastcel's own copier.yml (plus `extra`), a README and the answers
+    file, committed and tagged v1.0.0."""
+    template = where / "tpl"
+    (template / "template").mkdir(parents=True)
+    (template / "copier.yml").write_text((ROOT / "copier.yml").read_text() + "\n" + extra)
+    (template / "template" / "README.md.jinja").write_text("# {{ project_name }}\n")
+    (template / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml -}}\n"
+    )
+    run_git(template, "init", "-q")
+    release(template, "v1.0.0")
+    return template
+
+
+def new(runner: CliRunner, template: Path, *args: str):
+    return runner.invoke(
+        app, ["new", "demo", "--defaults", "--no-setup", "--template", str(template), *args]
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"), [(TASK, "tasks"), (EXTENSION, "Jinja extensions")], ids=["task", "ext"]
+)
+def test_new_refuses_an_untrusted_template(
+    runner: CliRunner, in_tmp: Path, tmp_path_factory, extra: str, fragment: str
+) -> None:
+    template = make_template(tmp_path_factory.mktemp("template"), extra)
+    result = new(runner, template)
+    assert result.exit_code == 2, result.output
+    shown = lines(result.output)
+    assert len(shown) == 1, result.output
+    assert "pass --trust if you trust the template" in shown[0]
+    assert fragment in shown[0] and str(template) in shown[0]
+    assert not (in_tmp / "demo").exists()
+    assert list(in_tmp.iterdir()) == []
+
+
+def test_new_with_trust_runs_the_task(runner: CliRunner, in_tmp: Path, tmp_path_factory) -> None:
+    template = make_template(tmp_path_factory.mktemp("template"), TASK)
+    result = new(runner, template, "--trust")
+    assert result.exit_code == 0, result.output
+    assert (in_tmp / "demo" / "task-ran").is_file()
+    assert (in_tmp / "demo" / "README.md").read_text() == "# demo\n"
+
+
+def test_a_template_without_tasks_needs_no_trust(
+    runner: CliRunner, in_tmp: Path, tmp_path_factory
+) -> None:
+    template = make_template(tmp_path_factory.mktemp("template"))
+    result = new(runner, template)
+    assert result.exit_code == 0, result.output
+    assert (in_tmp / "demo" / "README.md").is_file()
+    assert not (in_tmp / "demo" / "task-ran").exists()
+
+
+def test_fastcels_own_template_is_trusted(tmp_path: Path) -> None:
+    assert rendering_source(None, None, trust=False).trusted
+    assert is_trusted(str(ROOT))
+    assert not is_trusted(str(tmp_path))
+    assert not rendering_source(str(tmp_path), None, trust=False).trusted
+    assert rendering_source(str(tmp_path), None, trust=True).trusted
+
+
+# fastcel update: a newer version that adds a task or a migration -------------------------
+
+
+def add_task(template: Path) -> str:
+    config = template / "copier.yml"
+    config.write_text(config.read_text() + TASK)
+    return "task-ran"
+
+
+def add_migration(template: Path) -> str:
+    config = template / "copier.yml"
+    text = config.read_text()
+    assert text.count("\n_migrations:\n") == 1
+    config.write_text(text.replace("\n_migrations:\n", "\n_migrations:\n" + MIGRATION))
+    return "migration-ran"
+
+
+@pytest.fixture
+def project(runner: CliRunner, in_tmp: Path, tmp_path_factory) -> tuple[Path, Path]:
+    """A project made from the tiny template at v1.0.0 (no tasks), committed by fastcel."""
+    template = make_template(tmp_path_factory.mktemp("template"))
+    result = new(runner, template)
+    assert result.exit_code == 0, result.output
+    project = in_tmp / "demo"
+    assert git(project, "status", "--porcelain") == ""
+    return template, project
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [(add_task, "tasks"), (add_migration, "migrations")],
+    ids=["task", "migration"],
+)
+@pytest.mark.parametrize("pretend", [False, True], ids=["apply", "pretend"])
+def test_update_refuses_new_commands_without_trust(
+    runner: CliRunner, project: tuple[Path, Path], change, fragment: str, pretend: bool
+) -> None:
+    template, project = project
+    marker = change(template)
+    release(template, "v2.0.0")
+    head = git(project, "rev-parse", "HEAD").strip()
+    before = snapshot(project)
+
+    args = ["update", str(project), "--defaults"] + (["--pretend"] if pretend else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    shown = lines(result.output)
+    assert len(shown) == 1, result.output
+    assert "pass --trust if you trust the template" in shown[0] and fragment in shown[0]
+    assert f"nothing changed, the project is back at commit {head[:12]}" in shown[0]
+    assert snapshot(project) == before
+    assert not (project / marker).exists()
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-parse", "HEAD").strip() == head
+
+
+@pytest.mark.parametrize("change", [add_task, add_migration], ids=["task", "migration"])
+def test_update_with_trust_runs_them(runner: CliRunner, project: tuple[Path, Path], change) -> None:
+    template, project = project
+    marker = change(template)
+    release(template, "v2.0.0")
+    result = runner.invoke(app, ["update", str(project), "--defaults", "--trust"])
+    assert result.exit_code == 0, result.output
+    assert (project / marker).is_file()
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v2.0.0"
