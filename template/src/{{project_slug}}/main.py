@@ -4,8 +4,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .config import Settings, get_settings
 from .database import engine
@@ -13,6 +19,8 @@ from .health.router import router as health_router
 from .jobs.router import router as jobs_router
 from .jobs.router import ws_router as jobs_ws_router
 from .users.router import router as users_router
+
+logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -34,11 +42,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(error, database_unavailable)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(jobs_router)
     app.include_router(jobs_ws_router)
     return app
+
+
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database is down or does not answer: 503 with a JSON error, not a 500 and a trace."""
+    logger.error("Database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "Database unavailable"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 as FastAPI answers it; without the inputs when JSON cannot carry them back.
+
+    Python's JSON parser accepts NaN, Infinity and lone surrogates ("\\ud800"): echoed back in
+    each error's "input", they would turn the 422 into a 500.
+    """
+    try:
+        return await request_validation_exception_handler(request, exc)
+    except ValueError:  # from json.dumps, and UnicodeEncodeError from encoding it to UTF-8
+        errors = [
+            {key: value for key, value in error.items() if key not in {"input", "ctx"}}
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 app = create_app()

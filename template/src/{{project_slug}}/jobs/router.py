@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from ..celery_app import CeleryDep
+from ..errors import UNREADABLE_BODY, error
 from .schemas import DivideRequest, TaskCreated, TaskStatus
 from .tasks import divide
 
@@ -22,7 +23,14 @@ POLL_SECONDS = 0.5
 # with blocking clients, so FastAPI runs them in its thread pool, off the event loop.
 
 
-@router.post("/divide", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/divide",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **UNREADABLE_BODY,
+        status.HTTP_503_SERVICE_UNAVAILABLE: error("The task queue is unavailable"),
+    },
+)
 def start_divide(request: DivideRequest) -> TaskCreated:
     try:
         result = divide.delay(request.x, request.y)

@@ -1,13 +1,28 @@
-from typing import Any
+import math
+from typing import Any, Self
 
 from celery.result import AsyncResult
-from pydantic import BaseModel
+from pydantic import BaseModel, FiniteFloat, model_validator
 
 
 class DivideRequest(BaseModel):
+    """x / y, computed by a worker: a quotient beyond the range of a float is refused."""
+
     # int stays int, so 1 / 0 fails exactly as in Python: "division by zero".
-    x: int | float
-    y: int | float
+    x: int | FiniteFloat
+    y: int | FiniteFloat
+
+    @model_validator(mode="after")
+    def quotient_is_a_float(self) -> Self:
+        # JSON has no infinity: such a quotient could not be answered by GET /tasks/{id}.
+        if self.y != 0:
+            try:
+                quotient = self.x / self.y
+            except OverflowError:
+                quotient = math.inf
+            if not math.isfinite(quotient):
+                raise ValueError("x / y is beyond the range of a float")
+        return self
 
 
 class TaskCreated(BaseModel):

@@ -45,7 +45,8 @@ def create_user(session: Session, data: UserCreate) -> User:
 
 def update_user(session: Session, user_id: int, data: UserUpdate) -> User:
     user = get_user(session, user_id)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    # Every column is NOT NULL: a field sent as null keeps its value, like a field left out.
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(user, field, value)
     _commit(session, data.email)
     session.refresh(user)
