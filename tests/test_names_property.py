@@ -78,7 +78,8 @@ TRANSITIVE = {
     "psycopg_binary", "psycopg_c", "psycopg_pool", "py", "pydantic", "pydantic_core",
     "pygments", "pyrate_limiter", "pytz", "redis", "requests", "rich", "six", "sniffio",
     "sortedcontainers", "starlette", "tornado", "typing_extensions", "typing_inspection",
-    "tzdata", "tzlocal", "urllib3", "uvloop", "vine", "watchfiles", "wcwidth", "websockets", "werkzeug",
+    "tzdata", "tzlocal", "urllib3", "uvloop", "vine", "watchfiles", "wcwidth", "websockets",
+    "werkzeug",
     "yaml",
 }  # fmt: skip
 DIRECT = direct_dependencies()
