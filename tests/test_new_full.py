@@ -192,8 +192,8 @@ NEW_MIGRATION = '''"""Add a note to users."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{revision}"
+down_revision = "{down_revision}"
 branch_labels = None
 depends_on = None
 
@@ -223,13 +223,18 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
     env = clean_env(**CLOSED)
     run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke", f"--template={template}")
     versions = template / "template" / "migrations" / "versions"
-    (versions / "0002_add_users_note.py").write_text(NEW_MIGRATION)
+    head = max(int(path.name[:4]) for path in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    revision, down_revision = f"{head + 1:04d}", f"{head:04d}"
+    migration = NEW_MIGRATION.replace("{revision}", revision)
+    (versions / f"{revision}_add_users_note.py").write_text(
+        migration.replace("{down_revision}", down_revision)
+    )
     for args in (["add", "-A"], ["commit", "-q", "-m", "v2"], ["tag", "v2"]):
         git(template, *args)
     output = run_fastcel(tmp_path, env, "update", "demo", "--defaults")
     for step in ("copier update", "services", "migrations"):
         assert f"✓ {step}" in output, output
-    assert re.search(r"added +migrations/versions/0002_add_users_note\.py", output), output
+    assert re.search(rf"added +migrations/versions/{revision}_add_users_note\.py", output), output
     project = tmp_path / "demo"
     current = subprocess.run(
         [project / ".venv" / "bin" / "alembic", "current"],
@@ -239,4 +244,4 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert "0002 (head)" in current.stdout, current.stdout + current.stderr
+    assert f"{revision} (head)" in current.stdout, current.stdout + current.stderr
