@@ -1,0 +1,109 @@
+"""`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
+
+    python -m bench [--only generation,api,worker,matrix] [--matrix] [--runs N]
+
+Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
+worker (generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
+minutes long, so only with --matrix or --only matrix). Run from the repository root with the
+Python that has fastcel installed (the dev or CI venv); needs PostgreSQL, Redis and RabbitMQ on
+127.0.0.1. Exits 1 when a section failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+
+from bench.stats import fmt_seconds
+
+SECTIONS = ("generation", "api", "worker", "matrix")
+DEFAULT = ("generation", "api", "worker")
+TITLES = {
+    "generation": "Generation",
+    "api": "Generated API vs minimal FastAPI app",
+    "worker": "Generated worker settings vs Celery defaults",
+    "matrix": "Option matrix",
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        default=",".join(DEFAULT),
+        help=f"comma-separated sections among {', '.join(SECTIONS)} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--matrix", action="store_true", help="also run the option matrix (minutes long)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="measured runs per figure (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}; choose among {SECTIONS}")
+    if args.matrix and "matrix" not in chosen:
+        chosen.append("matrix")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    args.sections = [name for name in SECTIONS if name in chosen]
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_section(name: str, project, runs: int) -> str:
+    from bench import api, generation, matrix, worker
+
+    if name == "generation":
+        return generation.run(project, runs, log)
+    if name == "api":
+        return api.run(project, runs, log)
+    if name == "worker":
+        return worker.run(project, runs, log)
+    return matrix.run(log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    start = time.perf_counter()
+    from bench.machine import header, python_version_of
+    from bench.project import prepare
+
+    needs_project = any(name != "matrix" for name in args.sections)
+    project = prepare(log) if needs_project else None
+    project_python = python_version_of(project.python) if project else "not built"
+    print(header(args.runs, project_python), flush=True)
+    failed = []
+    for name in SECTIONS:
+        print(f"\n## {TITLES[name]}\n", flush=True)
+        if name not in args.sections:
+            hint = " (add `--matrix`)" if name == "matrix" else f" (`--only {name}`)"
+            print(f"not measured in this run{hint}", flush=True)
+            continue
+        log(f"{name}: started")
+        section_start = time.perf_counter()
+        try:
+            text = run_section(name, project, args.runs)
+        except Exception as err:
+            failed.append(name)
+            log(f"{name}: failed\n{traceback.format_exc()}")
+            text = f"**failed**: {type(err).__name__}: {err}".strip()
+        print(text, flush=True)
+        log(f"{name}: {fmt_seconds(time.perf_counter() - section_start)}")
+    total = time.perf_counter() - start
+    print(
+        f"\nTotal runtime: {fmt_seconds(total)}"
+        + (f"; failed sections: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

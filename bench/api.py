@@ -1,0 +1,182 @@
+"""The generated API against a minimal hand-written one (`bench.baseline_app`).
+
+Measured, per broker (Redis, RabbitMQ; results in Redis): requests/s, p50/p99 latency and the
+server's CPU time per request of POST /tasks/divide (enqueues `divide`) and GET /health under
+32 keep-alive connections on 127.0.0.1. Both apps run at the same time from the generated
+project's venv, each under `uvicorn --workers 1` with the same options and the same broker, on
+queues of their own; runs alternate between them (ABBA) so that the machine's noise falls on
+both. No worker consumes: the queues are emptied after every POST run and deleted at the end.
+Beside the table: each app's heap after import and the pause of one full garbage collection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from bench import SLUG
+from bench.cpu import tree_cpu_seconds
+from bench.load import LoadResult, run_load, tool
+from bench.project import Generated, in_project, wait_http
+from bench.services import BROKERS, celery_env, queue_name
+from bench.stats import fmt_ms, fmt_rate, fmt_ratio, median, ratio, table
+from fastcel.steps import background, free_port
+
+ENDPOINTS = (
+    ("POST /tasks/divide", "POST", "/tasks/divide", json.dumps({"x": 1, "y": 2})),
+    ("GET /health", "GET", "/health", ""),
+)
+UVICORN_OPTIONS = ["--host", "127.0.0.1", "--workers", "1", "--no-access-log"]
+UVICORN_OPTIONS += ["--log-level", "warning"]
+DURATION = 2.0  # seconds per measured run
+WARMUP = 1.0  # seconds of warm-up per app and endpoint
+REQUEST_CAP = 200_000  # per run: a safety bound far above what one uvicorn process serves
+P99_TARGET_MS = 50.0
+DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # never queried here
+APPS = {"generated": f"{SLUG}.main", "baseline": "bench.baseline_app"}
+
+
+@dataclass
+class Server:
+    """A running uvicorn: its base URL and process id."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server (and any child) has used so far."""
+        return tree_cpu_seconds(self.pid)
+
+
+@contextlib.contextmanager
+def serve(project: Generated, module: str, env: dict[str, str]) -> Iterator[Server]:
+    """Run `uvicorn module:app` from the project's venv until /health answers."""
+    port = free_port()
+    command = [project.bin("uvicorn"), f"{module}:app", "--port", str(port), *UVICORN_OPTIONS]
+    with background(command, project.path, project.env(**env)) as (proc, _log):
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/health", proc)
+        yield Server(url, proc.pid)
+
+
+def load_once(server: Server, method: str, path: str, body: str, seconds: float) -> dict:
+    """One load run: the load generator's figures plus the server's CPU ms per request."""
+    before = server.cpu_seconds()
+    result: LoadResult = run_load(server.url + path, method, body, seconds, REQUEST_CAP)
+    cpu = (server.cpu_seconds() - before) * 1000 / result.requests if result.requests else None
+    return {
+        "rps": result.rps,
+        "p50": result.p50_ms,
+        "p99": result.p99_ms,
+        "cpu": cpu,
+        "errors": result.errors,
+    }
+
+
+def measure_broker(project: Generated, broker: str, runs: int, log: Callable) -> list[dict]:
+    """All endpoints of both apps on one broker: the median of `runs` runs of each."""
+    queues = {which: queue_name(f"api-{which[:3]}") for which in APPS}
+    envs = {
+        which: {**celery_env(broker, queues[which]), "DATABASE_URL": DATABASE_URL} for which in APPS
+    }
+    rows = []
+    try:
+        with contextlib.ExitStack() as stack:
+            servers = {
+                which: stack.enter_context(serve(project, APPS[which], envs[which]))
+                for which in APPS
+            }
+
+            def purge(which: str) -> None:
+                in_project(project, "bench.brokers", "purge", BROKERS[broker], queues[which])
+
+            for label, method, path, body in ENDPOINTS:
+                results: dict[str, list[dict]] = {which: [] for which in APPS}
+                for i in range(-1, runs):  # -1: the warm-up
+                    order = ("generated", "baseline") if i % 2 == 0 else ("baseline", "generated")
+                    for which in order:
+                        seconds = WARMUP if i < 0 else DURATION
+                        run = load_once(servers[which], method, path, body, seconds)
+                        if i >= 0:
+                            results[which].append(run)
+                        if method == "POST":
+                            purge(which)
+                log(f"api: {broker} {label} done")
+                rows.append(summarize(broker, label, results))
+    finally:
+        in_project(project, "bench.brokers", "delete", BROKERS[broker], *queues.values())
+    return rows
+
+
+def summarize(broker: str, label: str, results: dict[str, list[dict]]) -> dict:
+    """Medians per app and the generated/baseline ratios."""
+    out: dict = {"broker": broker, "endpoint": label}
+    for which, runs in results.items():
+        cpu = [r["cpu"] for r in runs if r["cpu"] is not None]
+        out[which] = {key: median([r[key] for r in runs]) for key in ("rps", "p50", "p99")}
+        out[which]["cpu"] = median(cpu) if cpu else float("nan")
+        out[which]["errors"] = sum(r["errors"] for r in runs)
+    for key in ("rps", "p99", "cpu"):
+        out[f"{key}_ratio"] = ratio(out["generated"][key], out["baseline"][key])
+    return out
+
+
+def heaps(project: Generated) -> dict[str, dict[str, float]]:
+    """Objects tracked by the garbage collector after import, and one full collection's pause."""
+    env = {**celery_env("redis", "bench-heap"), "DATABASE_URL": DATABASE_URL}
+    return {
+        which: json.loads(in_project(project, "bench.heap", module, **env))
+        for which, module in APPS.items()
+    }
+
+
+def pair(values: dict, fmt: Callable) -> str:
+    return f"{fmt(values['generated'])} / {fmt(values['baseline'])}"
+
+
+def run(project: Generated, runs: int, log: Callable = print) -> str:
+    """The API section: one table, the heaps, and the targets' verdicts."""
+    rows = []
+    for broker in BROKERS:
+        rows += measure_broker(project, broker, runs, log)
+    headers = ["broker", "endpoint", "req/s gen / base", "ratio", "p50 gen / base"]
+    headers += ["p99 gen / base", "p99 ratio", "CPU/req gen / base", "CPU ratio", "errors"]
+    body = []
+    for r in rows:
+        gen, base = r["generated"], r["baseline"]
+        body.append(
+            [
+                r["broker"],
+                r["endpoint"],
+                f"{fmt_rate(gen['rps'], '')} / {fmt_rate(base['rps'], '')}",
+                fmt_ratio(r["rps_ratio"]),
+                f"{fmt_ms(gen['p50'])} / {fmt_ms(base['p50'])}",
+                f"{fmt_ms(gen['p99'])} / {fmt_ms(base['p99'])}",
+                fmt_ratio(r["p99_ratio"]),
+                f"{fmt_ms(gen['cpu'])} / {fmt_ms(base['cpu'])}",
+                fmt_ratio(r["cpu_ratio"]),
+                f"{gen['errors']} / {base['errors']}",
+            ]
+        )
+    heap = heaps(project)
+    heap_line = "Heap after import (objects tracked; one full `gc.collect()`): " + "; ".join(
+        f"{which} {h['objects']:,.0f} objects, {fmt_ms(h['gc_ms'])}" for which, h in heap.items()
+    )
+    verdicts = []
+    for r in rows:
+        if r["endpoint"].startswith("POST"):
+            rate_ok = r["rps_ratio"] >= 1.0
+            p99 = r["generated"]["p99"]
+            verdicts.append(
+                f"- {r['broker']}: generated enqueues at {fmt_ratio(r['rps_ratio'])} the "
+                f"baseline's rate ({'met' if rate_ok else 'NOT met'}: >= 1.00x); its p99 is "
+                f"{fmt_ms(p99)} ({'met' if p99 < P99_TARGET_MS else 'NOT met'}: < 50 ms)"
+            )
+    note = (
+        f"Load: `{tool()}`, 32 connections, {DURATION:g} s per run, median of {runs} runs after "
+        f"a {WARMUP:g} s warm-up; `uvicorn --workers 1` each. Ratios = generated / baseline "
+        "(req/s: higher is better; p99 and server CPU time per request: lower is better)."
+    )
+    return "\n".join([note, "", table(headers, body), "", heap_line, "", "Targets:", *verdicts])

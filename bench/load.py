@@ -1,0 +1,170 @@
+"""HTTP load against 127.0.0.1: `wrk` when installed, else a small asyncio load generator.
+
+Both keep CONNECTIONS keep-alive connections busy and stop at whichever comes first: the request
+cap or the duration. Both report requests/s, p50 and p99 latency, and how many requests failed
+(connection errors, timeouts, non-2xx answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.stats import percentile
+
+CONNECTIONS = 32
+REQUEST_TIMEOUT = 5.0
+
+WRK_SCRIPT = r"""
+-- Set by the benchmark: method, body and the request cap of each thread.
+wrk.method = os.getenv("BENCH_METHOD")
+wrk.body = os.getenv("BENCH_BODY") ~= "" and os.getenv("BENCH_BODY") or nil
+if wrk.body then wrk.headers["Content-Type"] = "application/json" end
+local cap = tonumber(os.getenv("BENCH_CAP_PER_THREAD"))
+local seen = 0
+
+function response(status, headers, body)
+  seen = seen + 1
+  if seen >= cap then wrk.thread:stop() end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    """One load run: requests/s and latency percentiles in milliseconds."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def tool() -> str:
+    """`wrk` when it is on PATH, else `python`."""
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def run_load(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
+    """Load `url` with CONNECTIONS connections for at most `duration` s and `cap` requests."""
+    host = urlsplit(url).hostname
+    if host != "127.0.0.1":
+        raise ValueError(f"load only targets 127.0.0.1, not {host}")
+    if tool() == "wrk":
+        return _wrk(url, method, body, duration, cap)
+    return asyncio.run(_python_load(url, method, body, duration, cap))
+
+
+def _wrk(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
+    threads = 2
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "bench.lua"
+        script.write_text(WRK_SCRIPT)
+        env = {
+            "BENCH_METHOD": method,
+            "BENCH_BODY": body,
+            "BENCH_CAP_PER_THREAD": str(max(1, cap // threads)),
+            "PATH": "/usr/bin:/bin",
+        }
+        command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{duration:g}s"]
+        command += [f"--timeout={REQUEST_TIMEOUT:g}s", "-s", str(script), url]
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=duration + 30, check=False
+        )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}"[-2000:])
+    data = json.loads(line.removeprefix("BENCH "))
+    if data["requests"] >= cap:
+        # wrk reports its full -d duration even when every thread stopped at the cap early.
+        raise RuntimeError(f"wrk reached the request cap ({cap}): raise it for a valid rate")
+    return LoadResult(
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=data["errors"],
+    )
+
+
+async def _python_load(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
+    parts = urlsplit(url)
+    payload = body.encode()
+    head = f"{method} {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    if payload:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    request = (head + "\r\n").encode() + payload
+    latencies: list[float] = []
+    errors = started = 0
+    start = time.perf_counter()
+    deadline = start + duration
+
+    async def connection() -> None:
+        nonlocal errors, started
+        reader = writer = None
+        while time.perf_counter() < deadline and started < cap:
+            started += 1
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+                sent = time.perf_counter()
+                writer.write(request)
+                status = await asyncio.wait_for(_read_response(reader), REQUEST_TIMEOUT)
+                if 200 <= status < 300:
+                    latencies.append(time.perf_counter() - sent)
+                else:
+                    errors += 1
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+                if writer is not None:
+                    writer.close()
+                reader = writer = None
+        if writer is not None:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(CONNECTIONS)))
+    seconds = time.perf_counter() - start
+    if not latencies:
+        return LoadResult(errors, seconds, float("nan"), float("nan"), errors)
+    return LoadResult(
+        requests=len(latencies) + errors,
+        seconds=seconds,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        errors=errors,
+    )
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response with a Content-Length body; its status code."""
+    header = await reader.readuntil(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return status

@@ -1,0 +1,84 @@
+"""Statistics and Markdown formatting for the benchmark tables.
+
+Plain functions on lists of floats: no timing happens here.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of `values` (the mean of the two middle values for an even count)."""
+    if not values:
+        raise ValueError("median of no values")
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0 <= q <= 100) with linear interpolation between closest ranks.
+
+    Matches numpy's default ("linear"): percentile([1, 2, 3, 4], 50) == 2.5.
+    """
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is outside 0..100")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def ratio(value: float, reference: float) -> float:
+    """value / reference; NaN when the reference is zero or missing."""
+    if not reference or math.isnan(reference):
+        return math.nan
+    return value / reference
+
+
+def fmt_ratio(value: float) -> str:
+    """A ratio as `1.23x`, or `n/a`."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.2f}x"
+
+
+def fmt_seconds(seconds: float) -> str:
+    """A duration: `850 ms` under a second, else `1.23 s`."""
+    if seconds is None or math.isnan(seconds):
+        return "n/a"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_ms(milliseconds: float) -> str:
+    """A latency in milliseconds with two significant decimals below 10 ms."""
+    if milliseconds is None or math.isnan(milliseconds):
+        return "n/a"
+    return f"{milliseconds:.2f} ms" if milliseconds < 10 else f"{milliseconds:.1f} ms"
+
+
+def fmt_rate(per_second: float, unit: str = "/s") -> str:
+    """A rate with thousands separators: `12,345/s`."""
+    if per_second is None or math.isnan(per_second):
+        return "n/a"
+    return f"{per_second:,.0f}{unit}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table; cells are str()-ed and `|` in them is escaped."""
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    if any(len(row) != len(headers) for row in rows):
+        raise ValueError("every row needs one cell per header")
+    lines = [
+        "| " + " | ".join(cell(h) for h in headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""The benchmark's statistics and formatting helpers (bench/stats.py), its report header and its
+command line: plain functions, no timing."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+from helpers import ROOT
+
+if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
+    sys.path.insert(0, str(ROOT))
+
+from bench import stats
+from bench.__main__ import DEFAULT, parse_args
+from bench.machine import memory_gib
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([3.0], 3.0), ([5.0, 1.0, 3.0], 3.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ([2, 2, 2, 9, 100], 2)],
+)
+def test_median(values: list[float], expected: float) -> None:
+    assert stats.median(values) == expected
+
+
+def test_median_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        stats.median([])
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [(0, 1.0), (50, 2.5), (100, 4.0), (25, 1.75), (99, 3.97)],
+)
+def test_percentile_interpolates_between_closest_ranks(q: float, expected: float) -> None:
+    # numpy.percentile([4, 1, 3, 2], q) gives the same values.
+    assert stats.percentile([4.0, 1.0, 3.0, 2.0], q) == pytest.approx(expected)
+
+
+def test_percentile_of_a_long_tail() -> None:
+    latencies = [1.0] * 98 + [50.0, 100.0]
+    assert stats.percentile(latencies, 50) == 1.0
+    assert stats.percentile(latencies, 99) == pytest.approx(50.5)
+    assert stats.percentile([7.0], 99) == 7.0
+
+
+@pytest.mark.parametrize("q", [-1, 100.5])
+def test_percentile_outside_0_100_is_an_error(q: float) -> None:
+    with pytest.raises(ValueError):
+        stats.percentile([1.0, 2.0], q)
+
+
+def test_ratio_and_its_formatting() -> None:
+    assert stats.ratio(3.0, 2.0) == 1.5
+    assert math.isnan(stats.ratio(1.0, 0.0))
+    assert stats.fmt_ratio(stats.ratio(1.0, 3.0)) == "0.33x"
+    assert stats.fmt_ratio(math.nan) == "n/a"
+
+
+def test_number_formatting() -> None:
+    assert stats.fmt_seconds(0.8504) == "850 ms"
+    assert stats.fmt_seconds(19.456) == "19.46 s"
+    assert stats.fmt_ms(3.14159) == "3.14 ms"
+    assert stats.fmt_ms(89.64) == "89.6 ms"
+    assert stats.fmt_rate(12345.6) == "12,346/s"
+    assert stats.fmt_rate(812.2, " msg/s") == "812 msg/s"
+    assert stats.fmt_rate(math.nan) == "n/a"
+
+
+def test_table_is_markdown_with_escaped_cells() -> None:
+    text = stats.table(["command", "time"], [["a | b", "1 s"], ["c\nd", 2]])
+    assert text.splitlines() == [
+        "| command | time |",
+        "|---|---|",
+        "| a \\| b | 1 s |",
+        "| c d | 2 |",
+    ]
+
+
+def test_table_refuses_a_row_of_the_wrong_width() -> None:
+    with pytest.raises(ValueError):
+        stats.table(["a", "b"], [["only one"]])
+
+
+def test_memory_from_meminfo() -> None:
+    meminfo = "MemTotal:       24684096 kB\nMemFree:        22094504 kB\n"
+    assert memory_gib(meminfo) == pytest.approx(23.54, abs=0.01)
+    assert memory_gib("nothing here") == 0.0
+
+
+def test_sections_from_the_command_line() -> None:
+    assert parse_args([]).sections == list(DEFAULT)
+    assert parse_args(["--matrix"]).sections == [*DEFAULT, "matrix"]
+    assert parse_args(["--only", "api,worker", "--runs", "7"]).sections == ["api", "worker"]
+    assert parse_args(["--only", "matrix"]).runs == 5
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "apis"])
+    with pytest.raises(SystemExit):
+        parse_args(["--runs", "0"])
