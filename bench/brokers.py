@@ -1,6 +1,5 @@
 """Broker chores and the broker's own ceiling, run inside the generated project's venv (kombu).
 
-    python -m bench.brokers purge URL QUEUE...          empty queues, print how many went
     python -m bench.brokers delete URL QUEUE...         delete queues and their exchanges
     python -m bench.brokers publish-rate URL COUNT      a bare kombu producer's publish rate
     python -m bench.brokers redis-cleanup URL MARKER    remove a Redis db's keys named MARKER
@@ -42,29 +41,6 @@ def _close(channel) -> None:
     """Close an AMQP channel that a channel error may already have closed."""
     with contextlib.suppress(Exception):
         channel.close()
-
-
-def purge(url: str, queues: list[str]) -> int:
-    """Remove the messages of `queues`; the number removed."""
-    if _is_redis(url):
-        client = _redis(url)
-        removed = 0
-        for name in queues:
-            for key in _priority_keys(name):
-                removed += client.llen(key)
-                client.delete(key)
-        return removed
-    removed = 0
-    with Connection(url, connect_timeout=CONNECT_TIMEOUT) as conn:
-        for name in queues:
-            channel = conn.channel()
-            try:
-                removed += channel.queue_purge(name) or 0
-            except conn.channel_errors:
-                pass  # no such queue
-            finally:
-                _close(channel)
-    return removed
 
 
 def delete(url: str, queues: list[str]) -> int:
@@ -141,9 +117,7 @@ def publish_rate(url: str, count: int) -> dict[str, float]:
 
 def main(argv: list[str]) -> None:
     command, url, *rest = argv
-    if command == "purge":
-        print(json.dumps({"removed": purge(url, rest)}))
-    elif command == "delete":
+    if command == "delete":
         print(json.dumps({"deleted": delete(url, rest)}))
     elif command == "publish-rate":
         print(json.dumps(publish_rate(url, int(rest[0]))))

@@ -30,7 +30,7 @@ COUNT = 5_000  # tasks per measured run
 WARMUP_COUNT = 500
 RUN_TIMEOUT = 120  # seconds a run may take before it counts as failed
 CONCURRENCY = 2
-KOMBU_MESSAGES = 10_000
+KOMBU_MESSAGES = 5_000
 REDIS_BENCHMARK_DB = 12
 APPS = ("generated", "baseline")
 
