@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -46,3 +47,37 @@ def new(runner: CliRunner, *args: str) -> str:
 def dotenv(project: Path) -> dict[str, str]:
     pairs = (line.split("=", 1) for line in (project / ".env").read_text().splitlines())
     return {p[0]: p[1] for p in pairs if len(p) == 2 and not p[0].startswith("#")}
+
+
+# A git identity for the commits tests make as "the user" (CI machines may have none).
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def commit_all(path: Path, message: str) -> None:
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True, timeout=60)
+    subprocess.run(
+        ["git", "commit", "-q", "--no-verify", "-m", message],
+        cwd=path,
+        check=True,
+        timeout=60,
+        env={**os.environ, **IDENTITY},
+    )
+
+
+def lines(output: str) -> list[str]:
+    """The non-blank lines of a command's output."""
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def snapshot(project: Path) -> dict[str, bytes]:
+    """Every file of the work tree (git's own folder aside: `git status` refreshes its index)."""
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }

@@ -4,16 +4,14 @@ exit code 2, nothing changed on disk (work tree, git status and HEAD)."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, git
+from helpers import ROOT, commit_all, git, lines, snapshot
 from typer.testing import CliRunner
 
 from fastcel import update
@@ -22,36 +20,6 @@ from fastcel.cli import app
 from fastcel.errors import UsageError
 
 ANSWERS = ".copier-answers.yml"
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test User",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test User",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
-def commit_all(path: Path, message: str) -> None:
-    subprocess.run(["git", "add", "-A"], cwd=path, check=True, timeout=60)
-    subprocess.run(
-        ["git", "commit", "-q", "--no-verify", "-m", message],
-        cwd=path,
-        check=True,
-        timeout=60,
-        env={**os.environ, **IDENTITY},
-    )
-
-
-def lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.strip()]
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    """Every file of the work tree (git's own folder aside: `git status` refreshes its index)."""
-    return {
-        str(p.relative_to(project)): p.read_bytes()
-        for p in project.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
 
 
 @pytest.fixture(scope="module")

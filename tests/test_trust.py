@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, git
+from helpers import ROOT, git, lines, snapshot
 from typer.testing import CliRunner
 
 from fastcel.cli import app
@@ -44,18 +44,6 @@ def release(template: Path, tag: str) -> None:
     run_git(template, "add", "-A")
     run_git(template, "commit", "-q", "--no-verify", "-m", f"template {tag}")
     run_git(template, "tag", tag)
-
-
-def lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.strip()]
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(project)): p.read_bytes()
-        for p in project.rglob("*")
-        if p.is_file() and ".git" not in p.relative_to(project).parts
-    }
 
 
 def make_template(where: Path, extra: str = "") -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml
-from helpers import ROOT, fastcel_exe, git
+from helpers import IDENTITY, ROOT, commit_all, fastcel_exe, git
 from typer.testing import CliRunner
 
 from fastcel import update
@@ -27,23 +27,6 @@ A, B = "v1.0.0", "v1.1.0"
 USER_NOTE = "Notes of our own team: deploy on Tuesdays.\n"
 TEMPLATE_SECTION = "\n## Upgrading\n\nRun `fastcel update`, review `git diff`, commit.\n"
 HELPER = "\n\ndef our_own_helper() -> str:\n    return 'kept'\n"
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test User",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test User",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
-
-
-def commit_all(path: Path, message: str) -> None:
-    subprocess.run(["git", "add", "-A"], cwd=path, check=True, timeout=60)
-    subprocess.run(
-        ["git", "commit", "-q", "--no-verify", "-m", message],
-        cwd=path,
-        check=True,
-        timeout=60,
-        env={**os.environ, **IDENTITY},
-    )
 
 
 def clone_repo(dest: Path) -> Path:
