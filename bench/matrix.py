@@ -32,7 +32,11 @@ def run_part(part: str) -> tuple[float, int, str]:
         return time.perf_counter() - start, -1, f"timed out after {TIMEOUT} s"
     seconds = time.perf_counter() - start
     lines = [ln for ln in done.stdout.splitlines() if re.search(r"\b(passed|failed|error)", ln)]
-    return seconds, done.returncode, (lines[-1].strip("= ") if lines else "no summary")
+    summary = lines[-1].strip("= ") if lines else "no summary"
+    failing = re.findall(r"^(?:FAILED|ERROR) \S+::(\S+)", done.stdout, flags=re.MULTILINE)
+    if failing:
+        summary += f" ({', '.join(failing[:6])}{', ...' if len(failing) > 6 else ''})"
+    return seconds, done.returncode, summary
 
 
 def run(log: Callable = print) -> str:
