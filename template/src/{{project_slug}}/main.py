@@ -1,5 +1,6 @@
 """The FastAPI application: `uvicorn <package>.main:app`."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # What is loaded by now lives as long as the process: keep it out of the garbage
+    # collector's full passes, which would otherwise pause requests (p99 latency).
+    gc.freeze()
     yield
     # Close pooled database connections on shutdown.
     engine.dispose()
