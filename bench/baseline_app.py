@@ -1,9 +1,10 @@
 """The baseline API: a minimal hand-written FastAPI app with the generated project's two routes.
 
 POST /tasks/divide enqueues the same task (`demo.jobs.tasks.divide`) through Celery with default
-settings (`bench.baseline_celery`); GET /health answers {"status": "ok"}. Both are plain `def`
-endpoints, as in the generated project: publishing uses a blocking client, so FastAPI runs them in
-its thread pool. Run in the generated project's venv: `uvicorn bench.baseline_app:app`.
+settings (`bench.baseline_celery`) from a plain `def` endpoint: publishing uses a blocking client,
+so FastAPI runs the whole endpoint in its thread pool, the simplest form that does not block the
+event loop. GET /health answers {"status": "ok"} from an `async def`, as the generated project's
+does. Run in the generated project's venv: `uvicorn bench.baseline_app:app`.
 """
 
 from __future__ import annotations
@@ -27,5 +28,5 @@ def start_divide(request: DivideRequest) -> dict[str, str]:
 
 
 @app.get("/health")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}

@@ -17,20 +17,19 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0 <= q <= 100) with linear interpolation between closest ranks.
+def percentile(values: Sequence[float], q: int) -> float:
+    """The q-th percentile (integer q, 0..100), interpolating between closest ranks.
 
-    Matches numpy's default ("linear"): percentile([1, 2, 3, 4], 50) == 2.5.
+    `statistics.quantiles(method="inclusive")`, as numpy's default: percentile([1, 2, 3, 4], 50)
+    == 2.5.
     """
     if not values:
         raise ValueError("percentile of no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} is outside 0..100")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    if q != int(q) or not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is not an integer in 0..100")
+    if q in (0, 100) or len(values) == 1:
+        return min(values) if q == 0 else max(values)
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def ratio(value: float, reference: float) -> float:

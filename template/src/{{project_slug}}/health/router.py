@@ -10,8 +10,8 @@ router = APIRouter(prefix="/health", tags=["health"])
 
 
 @router.get("")
-def liveness() -> dict[str, str]:
-    """The process is up and serving; says nothing about its dependencies."""
+async def liveness() -> dict[str, str]:
+    """The process is up and its event loop serving; says nothing about its dependencies."""
     return {"status": "ok"}
 
 

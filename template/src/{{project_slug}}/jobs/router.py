@@ -19,8 +19,9 @@ ws_router = APIRouter(tags=["tasks"])
 
 POLL_SECONDS = 0.5
 
-# Sync endpoints: publishing and reading results talk to the broker and the result backend
-# with blocking clients, so FastAPI runs them in its thread pool, off the event loop.
+# Publishing and reading results talk to the broker and the result backend with blocking
+# clients: that part runs in FastAPI's thread pool, off the event loop. Sending a task awaits
+# only the publish there; parsing the body and writing the answer stay on the event loop.
 
 
 @router.post(
@@ -31,9 +32,9 @@ POLL_SECONDS = 0.5
         status.HTTP_503_SERVICE_UNAVAILABLE: error("The task queue is unavailable"),
     },
 )
-def start_divide(request: DivideRequest) -> TaskCreated:
+async def start_divide(request: DivideRequest) -> TaskCreated:
     try:
-        result = divide.delay(request.x, request.y)
+        result = await run_in_threadpool(divide.delay, request.x, request.y)
     except BrokerUnavailable as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"Task queue unavailable: {exc}"
