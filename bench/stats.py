@@ -32,11 +32,26 @@ def percentile(values: Sequence[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def ratio(value: float, reference: float) -> float:
-    """value / reference; NaN when the reference is zero or missing."""
-    if not reference or math.isnan(reference):
+def ratio(value: float | None, reference: float | None) -> float:
+    """value / reference; NaN when either is missing or the reference is zero."""
+    if value is None or not reference or math.isnan(reference):
         return math.nan
     return value / reference
+
+
+def paired_ratios(values: Sequence[float], references: Sequence[float]) -> list[float]:
+    """value / reference for each run, pairing the two apps' figures of the same run."""
+    if len(values) != len(references):
+        raise ValueError("paired ratios need one reference per value")
+    return [ratio(value, reference) for value, reference in zip(values, references, strict=True)]
+
+
+def fmt_paired(ratios: Sequence[float]) -> str:
+    """The median of per-run ratios and their range: `1.02x (0.95-1.10)`, or `n/a`."""
+    valid = [r for r in ratios if not math.isnan(r)]
+    if not valid:
+        return "n/a"
+    return f"{median(valid):.2f}x ({min(valid):.2f}-{max(valid):.2f})"
 
 
 def fmt_ratio(value: float) -> str:

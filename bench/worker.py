@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from bench.cpu import tree_cpu_seconds
 from bench.project import Generated, in_project
 from bench.services import BROKERS, REDIS_HOST, REDIS_PORT, celery_env, queue_name, result_backend
-from bench.stats import fmt_rate, fmt_ratio, fmt_seconds, median, ratio, table
+from bench.stats import fmt_paired, fmt_rate, fmt_seconds, median, paired_ratios, table
 from fastcel.steps import background
 
 COUNT = 5_000  # tasks per measured run
@@ -117,8 +117,16 @@ def measure_broker(project: Generated, broker: str, runs: int, log: Callable) ->
             "incomplete": len(runs_of) - len(complete),
             "failed": sum(r["failed"] for r in runs_of),
         }
-    summary["ratio"] = ratio(summary["generated"]["rate"] or 0, summary["baseline"]["rate"] or 0)
-    summary["cpu_ratio"] = ratio(summary["generated"]["cpu_us"], summary["baseline"]["cpu_us"])
+
+    # Per run: both workers were measured back to back, so their ratio shares the noise.
+    def rate(run: dict) -> float | None:
+        return run["count"] / run["seconds"] if run["finished"] == run["count"] else None
+
+    generated, baseline = results["generated"], results["baseline"]
+    summary["ratios"] = paired_ratios([rate(r) for r in generated], [rate(r) for r in baseline])
+    summary["cpu_ratios"] = paired_ratios(
+        [r["cpu_us"] for r in generated], [r["cpu_us"] for r in baseline]
+    )
     return summary
 
 
@@ -191,10 +199,10 @@ def run(project: Generated, runs: int, log: Callable = print) -> str:
             [
                 r["broker"],
                 f"{fmt_rate(gen['rate'], '')} / {fmt_rate(base['rate'], '')}",
-                fmt_ratio(r["ratio"]),
+                fmt_paired(r["ratios"]),
                 f"{fmt_seconds(gen['seconds'])} / {fmt_seconds(base['seconds'])}",
                 f"{gen['cpu_us'] / 1000:.2f} ms / {base['cpu_us'] / 1000:.2f} ms",
-                fmt_ratio(r["cpu_ratio"]),
+                fmt_paired(r["cpu_ratios"]),
                 f"{fmt_rate(gen['send_rate'], '')} / {fmt_rate(base['send_rate'], '')}",
                 fmt_rate(limits[r["broker"]]["kombu"], " msg/s"),
                 fmt_rate(lpush, " req/s") if r["broker"] == "redis" else "-",
@@ -205,8 +213,9 @@ def run(project: Generated, runs: int, log: Callable = print) -> str:
         f"{COUNT:,} no-op tasks per run (send all, then wait for every result; {RUN_TIMEOUT} s "
         f"cap), `celery worker --pool=prefork --concurrency={CONCURRENCY}` for each app, "
         f"median of {runs} runs after a {WARMUP_COUNT}-task warm-up; ratio = generated / "
-        "baseline (tasks/s: higher is better; CPU time of the worker and its pool per task: lower "
-        "is better). Results in Redis "
+        "baseline, the median of the per-run ratios with their range in brackets (tasks/s: "
+        "higher is better; CPU time of the worker and its pool per task: lower is better). "
+        "Results in Redis "
         f"({', '.join(f'{b}: {result_backend(b)}' for b in BROKERS)}). "
         f"Ceilings: a bare kombu producer publishing {KOMBU_MESSAGES:,} messages, and "
         "`redis-benchmark -t lpush -n 100000 -q`."

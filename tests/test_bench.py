@@ -12,7 +12,7 @@ from helpers import ROOT
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
     sys.path.insert(0, str(ROOT))
 
-from bench import stats
+from bench import api, stats
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
 
@@ -99,3 +99,19 @@ def test_sections_from_the_command_line() -> None:
         parse_args(["--only", "apis"])
     with pytest.raises(SystemExit):
         parse_args(["--runs", "0"])
+
+
+def test_paired_ratios_pair_runs_and_show_their_range() -> None:
+    ratios = stats.paired_ratios([110.0, 90.0, None], [100.0, 100.0, 100.0])
+    assert ratios[:2] == [pytest.approx(1.1), pytest.approx(0.9)]
+    assert math.isnan(ratios[2])
+    assert stats.fmt_paired(ratios) == "1.00x (0.90-1.10)"
+    assert stats.fmt_paired([math.nan]) == "n/a"
+    with pytest.raises(ValueError):
+        stats.paired_ratios([1.0], [1.0, 2.0])
+
+
+def test_little_law_latency_of_closed_loop_clients() -> None:
+    # 32 clients that each wait for their answer, served at 640 req/s, spend 50 ms per request.
+    assert api.little_ms(640.0) == pytest.approx(50.0)
+    assert math.isnan(api.little_ms(0.0))
