@@ -1,12 +1,13 @@
 """`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
 
-    python -m bench [--only generation,api,worker,matrix] [--matrix] [--runs N]
+    python -m bench [--only generation,api,worker,matrix] [--matrix] [--runs N] [--readme]
 
 Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
 worker (generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
 minutes long, so only with --matrix or --only matrix). Run from the repository root with the
 Python that has fastcel installed (the dev or CI venv); needs PostgreSQL, Redis and RabbitMQ on
-127.0.0.1. Exits 1 when a section failed.
+127.0.0.1. `--readme` also writes the report into README.md's Performance section. Exits 1 when a
+section failed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--runs", type=int, default=5, help="measured runs per figure (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the report into README.md (between <!-- bench --> and <!-- /bench -->)",
     )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -79,13 +85,19 @@ def main(argv: list[str] | None = None) -> int:
     needs_project = any(name != "matrix" for name in args.sections)
     project = prepare(log) if needs_project else None
     project_python = python_version_of(project.python) if project else "not built"
-    print(header(args.runs, project_python), flush=True)
+    report: list[str] = []
+
+    def out(text: str) -> None:
+        report.append(text)
+        print(text, flush=True)
+
+    out(header(args.runs, project_python))
     failed = []
     for name in SECTIONS:
-        print(f"\n## {TITLES[name]}\n", flush=True)
+        out(f"\n## {TITLES[name]}\n")
         if name not in args.sections:
             hint = " (add `--matrix`)" if name == "matrix" else f" (`--only {name}`)"
-            print(f"not measured in this run{hint}", flush=True)
+            out(f"not measured in this run{hint}")
             continue
         log(f"{name}: started")
         section_start = time.perf_counter()
@@ -95,13 +107,18 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(name)
             log(f"{name}: failed\n{traceback.format_exc()}")
             text = f"**failed**: {type(err).__name__}: {err}".strip()
-        print(text, flush=True)
+        out(text)
         log(f"{name}: {fmt_seconds(time.perf_counter() - section_start)}")
     total = time.perf_counter() - start
-    print(
+    out(
         f"\nTotal runtime: {fmt_seconds(total)}"
         + (f"; failed sections: {', '.join(failed)}" if failed else "")
     )
+    if args.readme:
+        from bench.readme import write
+
+        write("\n".join(report))
+        log("README.md: Performance section updated")
     return 1 if failed else 0
 
 

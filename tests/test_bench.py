@@ -13,6 +13,7 @@ if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repositor
     sys.path.insert(0, str(ROOT))
 
 from bench import api, stats
+from bench import readme as readme_of_bench
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
 
@@ -95,6 +96,7 @@ def test_sections_from_the_command_line() -> None:
     assert parse_args(["--matrix"]).sections == [*DEFAULT, "matrix"]
     assert parse_args(["--only", "api,worker", "--runs", "7"]).sections == ["api", "worker"]
     assert parse_args(["--only", "matrix"]).runs == 5
+    assert parse_args(["--readme"]).readme and not parse_args([]).readme
     with pytest.raises(SystemExit):
         parse_args(["--only", "apis"])
     with pytest.raises(SystemExit):
@@ -115,3 +117,19 @@ def test_little_law_latency_of_closed_loop_clients() -> None:
     # 32 clients that each wait for their answer, served at 640 req/s, spend 50 ms per request.
     assert api.little_ms(640.0) == pytest.approx(50.0)
     assert math.isnan(api.little_ms(0.0))
+
+
+def test_report_goes_between_the_readme_markers() -> None:
+    readme = "# fastcel\n\n## Performance\n\n<!-- bench -->\nold\n<!-- /bench -->\n\n## Next\n"
+    report = "# fastcel benchmarks\n\n- date: today\n\n## Generation\n\n| a |\n|---|\n| 1 |\n"
+    spliced = readme_of_bench.splice(readme, report)
+    assert spliced == (
+        "# fastcel\n\n## Performance\n\n<!-- bench -->\n- date: today\n\n### Generation\n\n"
+        "| a |\n|---|\n| 1 |\n<!-- /bench -->\n\n## Next\n"
+    )
+    assert readme_of_bench.splice(spliced, report) == spliced
+
+
+def test_readme_without_markers_is_refused() -> None:
+    with pytest.raises(ValueError, match="<!-- bench -->"):
+        readme_of_bench.splice("# fastcel\n", "# fastcel benchmarks\n")
