@@ -140,10 +140,6 @@ def little_ms(rps: float) -> float:
     return CONNECTIONS * 1000 / rps if rps else math.nan
 
 
-def pair(values: dict, fmt: Callable) -> str:
-    return f"{fmt(values['generated'])} / {fmt(values['baseline'])}"
-
-
 def run(project: Generated, runs: int, log: Callable = print) -> str:
     """The API section: one table, the heaps, and the targets' verdicts."""
     rows = []
