@@ -10,7 +10,6 @@ Both fastcel and copier are the executables next to the running Python.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import SLUG
-from bench.project import ROOT, Generated, copier_exe, fastcel_exe, in_project
+from bench.project import ROOT, Generated, clean_env, copier_exe, fastcel_exe, in_project
 from bench.services import BROKERS, fresh_database, result_backend
 from bench.stats import fmt_ratio, fmt_seconds, median, ratio, table
 
@@ -30,17 +29,6 @@ COMMANDS = {
     "no-setup": f"`fastcel new {SLUG} --defaults --no-setup`",
     "full": f"`fastcel new {SLUG} --defaults` (PostgreSQL + Redis)",
 }
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without service settings, plus `extra`."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("CELERY_", "DATABASE_", "APP_", "VIRTUAL_ENV"))
-    }
-    env.update(extra)
-    return env
 
 
 def timed(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> float:

@@ -66,15 +66,20 @@ class Generated:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for processes in the project's venv: this package importable, no
-        CELERY_/DATABASE_/APP_ variables from the caller (the benchmark sets its own)."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("CELERY_", "DATABASE_", "APP_", "PYTHON", "VIRTUAL_ENV"))
-        }
+        service settings or PYTHON* variables from the caller (the benchmark sets its own)."""
+        env = clean_env(drop=("PYTHON",))
         env.update(PYTHONPATH=str(ROOT), VIRTUAL_ENV=str(self.path / ".venv"))
         env.update(extra)
         return env
+
+
+def clean_env(drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
+    """The caller's environment without its CELERY_/DATABASE_/APP_ settings, its VIRTUAL_ENV and
+    variables starting with `drop`, plus `extra`."""
+    prefixes = ("CELERY_", "DATABASE_", "APP_", "VIRTUAL_ENV", *drop)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    env.update(extra)
+    return env
 
 
 def prepare(log=print) -> Generated:
