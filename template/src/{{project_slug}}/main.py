@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .config import Settings, get_settings
 from .database import engine
+from .health.router import liveness
 from .health.router import router as health_router
 from .jobs.router import router as jobs_router
 from .jobs.router import ws_router as jobs_ws_router
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_api_route("/health", liveness, methods=["GET"], tags=["health"])
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(jobs_router)

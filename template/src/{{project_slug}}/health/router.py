@@ -9,9 +9,13 @@ from .checks import run_checks
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("")
 async def liveness() -> dict[str, str]:
-    """The process is up and its event loop serving; says nothing about its dependencies."""
+    """GET /health: the process is up and its event loop serving; says nothing of dependencies.
+
+    `main.create_app` declares it on the app itself rather than on `router`: FastAPI matches
+    the routes of an included router a second time for every request, and probes call this one
+    every few seconds.
+    """
     return {"status": "ok"}
 
 
