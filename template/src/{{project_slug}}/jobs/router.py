@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from celery.result import AsyncResult
 from celery.states import READY_STATES
 from fastapi import APIRouter, HTTPException, WebSocket, status
@@ -10,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from ..celery_app import CeleryDep
+from ..config import get_settings
 from ..errors import UNREADABLE_BODY, error
 from .schemas import DivideRequest, TaskCreated, TaskStatus
 from .tasks import divide
@@ -22,6 +24,11 @@ POLL_SECONDS = 0.5
 # Publishing and reading results talk to the broker and the result backend with blocking
 # clients: that part runs in FastAPI's thread pool, off the event loop. Sending a task awaits
 # only the publish there; parsing the body and writing the answer stay on the event loop.
+#
+# A publish holds one of the process's pooled broker connections (CELERY_BROKER_POOL_LIMIT).
+# More threads than connections would only wait for one, contending for the GIL with the event
+# loop meanwhile; so requests beyond that wait on the event loop, in arrival order.
+publishers = CapacityLimiter(get_settings().celery_broker_pool_limit)
 
 
 @router.post(
@@ -34,7 +41,7 @@ POLL_SECONDS = 0.5
 )
 async def start_divide(request: DivideRequest) -> TaskCreated:
     try:
-        result = await run_in_threadpool(divide.delay, request.x, request.y)
+        result = await to_thread.run_sync(divide.delay, request.x, request.y, limiter=publishers)
     except BrokerUnavailable as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, f"Task queue unavailable: {exc}"
