@@ -119,6 +119,18 @@ def test_little_law_latency_of_closed_loop_clients() -> None:
     assert math.isnan(api.little_ms(0.0))
 
 
+def test_enqueue_verdict_judges_the_median_and_shows_every_run() -> None:
+    row = {
+        "broker": "redis",
+        "rps_ratio": 0.98,
+        "generated": {"rps": 1000.0, "p99": 48.0, "p99_runs": [44.0, 48.0, 52.5]},
+    }
+    line = api.enqueue_verdict(row)
+    assert "0.98x the baseline's rate (NOT met: >= 1.00x)" in line
+    assert "p99 is 48.0 ms (met: < 50 ms; runs 44.0 ms to 52.5 ms, 2 of 3 under)" in line
+    assert "32 connections at 1,000 req/s keep each request 32.0 ms on average" in line
+
+
 def test_report_goes_between_the_readme_markers() -> None:
     readme = "# fastcel\n\n## Performance\n\n<!-- bench -->\nold\n<!-- /bench -->\n\n## Next\n"
     report = "# fastcel benchmarks\n\n- date: today\n\n## Generation\n\n| a |\n|---|\n| 1 |\n"
