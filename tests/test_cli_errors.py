@@ -40,6 +40,7 @@ def assert_refused(result, *fragments: str) -> str:
         pytest.param("-x", "must start with a letter", id="leading-dash"),
         pytest.param("my.app", "must start with a letter", id="dot"),
         pytest.param("a" * 64, "at most 63", id="too-long"),
+        pytest.param("CON", "reserved file name on Windows", id="windows-device"),
     ],
 )
 def test_invalid_name(runner: CliRunner, in_tmp: Path, name: str, fragment: str) -> None:

@@ -94,6 +94,10 @@ OWN_FOLDERS = sorted(
     }
 )
 SHADOWED = sorted(set(STDLIB) | set(INSTALLED) | set(OWN_FOLDERS))
+# Device names that Windows refuses as a file or folder name, whatever the extension.
+WINDOWS_RESERVED = sorted(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)}
+)
 
 
 def expected_refusal(slug: str) -> str | None:
@@ -104,6 +108,8 @@ def expected_refusal(slug: str) -> str | None:
         return "Python keyword"
     if slug in SHADOWED:
         return "would shadow"
+    if slug in WINDOWS_RESERVED:
+        return "reserved file name on Windows"
     return None
 
 
@@ -113,7 +119,7 @@ def test_oracles_hold_what_they_should() -> None:
     assert {"class", "import", "none", "match", "type"} <= set(KEYWORDS)
 
 
-@pytest.mark.parametrize("group", ["keywords", "stdlib", "installed", "own folders"])
+@pytest.mark.parametrize("group", ["keywords", "stdlib", "installed", "own folders", "windows"])
 def test_every_reserved_slug_is_refused(group: str) -> None:
     """Exhaustive: each keyword, standard module and installed package, as a NAME and as
     --data project_slug, is refused for the right reason."""
@@ -122,6 +128,7 @@ def test_every_reserved_slug_is_refused(group: str) -> None:
         "stdlib": STDLIB,
         "installed": INSTALLED,
         "own folders": OWN_FOLDERS,
+        "windows": WINDOWS_RESERVED,
     }[group]
     let_through = []
     for slug in names:
