@@ -10,6 +10,7 @@ can never disagree.
 from __future__ import annotations
 
 import functools
+import subprocess
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import UsageError
-from .template import bundled_template
+from .template import bundled_template, is_git_checkout
 
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
@@ -101,24 +102,43 @@ def validate_project_name(name: str) -> None:
 # Questions ----------------------------------------------------------------------
 
 
-def load_questions(template: Path) -> dict[str, dict[str, Any]] | None:
+def load_questions(template: Path, vcs_ref: str | None = None) -> dict[str, dict[str, Any]] | None:
     """Read the questions (keys not starting with `_`) from a local template's copier.yml.
 
-    None for a template that is not a local folder (e.g. a git URL): its answers are
+    With a `vcs_ref` other than HEAD, from that commit of the template's git repository: the
+    questions Copier will render with (HEAD renders the working tree, uncommitted changes
+    included). None for a template that is not a local folder (e.g. a git URL): its answers are
     then checked by Copier alone.
     """
-    config_file = next(
-        (p for p in (template / "copier.yml", template / "copier.yaml") if p.is_file()), None
-    )
-    if config_file is None:
+    text = _config_text(template, vcs_ref)
+    if text is None:
         return None
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    config = yaml.safe_load(text) or {}
     questions: dict[str, dict[str, Any]] = {}
     for key, spec in config.items():
         if key.startswith("_"):
             continue
         questions[key] = spec if isinstance(spec, dict) else {"default": spec}
     return questions
+
+
+def _config_text(template: Path, vcs_ref: str | None) -> str | None:
+    names = ("copier.yml", "copier.yaml")
+    if vcs_ref and vcs_ref != "HEAD" and is_git_checkout(template):
+        for name in names:
+            shown = subprocess.run(
+                ["git", "show", f"{vcs_ref}:{name}"],
+                cwd=template,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            if shown.returncode == 0:
+                return shown.stdout
+        return None  # an unknown ref: Copier reports it
+    config_file = next((template / name for name in names if (template / name).is_file()), None)
+    return config_file.read_text(encoding="utf-8") if config_file else None
 
 
 def question_type(spec: dict[str, Any]) -> str:

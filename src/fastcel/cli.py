@@ -214,7 +214,7 @@ def new(
     out = _out()
     with reported():
         src = generate.template_source(template)
-        questions = answers.load_questions(Path(src))
+        questions = answers.load_questions(Path(src), vcs_ref)
         answer_data = answers.resolve_answers(name, data or [], data_file, questions)
         target = (dest or Path(name)).expanduser().absolute()
         generate.check_destination(target)
