@@ -32,13 +32,14 @@ class Relay:
         with self._lock:
             self.mode = "refuse"
             self._close_all()
+            self._close_listener()
 
     def hang(self) -> None:
         """Drop open connections; accept new ones but never answer."""
         with self._lock:
             self.mode = "hang"
             self._close_all()
-            self._listen(self.port)
+            self._listen(self.port)  # after refuse(); else the port stays open all along
 
     def restore(self) -> None:
         with self._lock:
@@ -50,6 +51,7 @@ class Relay:
         self._stopped.set()
         with self._lock:
             self._close_all()
+            self._close_listener()
         self._thread.join(timeout=5)
 
     # plumbing ----------------------------------------------------------------------------
@@ -65,24 +67,31 @@ class Relay:
         return self._listener.getsockname()[1]
 
     def _close_all(self) -> None:
-        for sock in [self._listener, *self._sockets]:
-            if sock is not None:
-                with suppress(OSError):
-                    sock.close()
-        self._listener = None
+        """Close every connection through the relay."""
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.close()
         self._sockets.clear()
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            with suppress(OSError):
+                self._listener.close()
+        self._listener = None
 
     def _serve(self) -> None:
         pairs: dict[socket.socket, socket.socket] = {}
         while not self._stopped.is_set():
+            selector = selectors.DefaultSelector()
+            # Registered under the lock: the tests close sockets from their own thread, and a
+            # socket closed between its check and its registration would end this thread.
             with self._lock:
                 listener = self._listener
                 pairs = {a: b for a, b in pairs.items() if a in self._sockets}
                 # Hung connections are not watched: nobody reads them.
-                open_sockets = [s for s in (listener, *pairs) if s and s.fileno() >= 0]
-            selector = selectors.DefaultSelector()
-            for sock in open_sockets:
-                selector.register(sock, selectors.EVENT_READ)
+                for sock in (listener, *pairs):
+                    if sock is not None and sock.fileno() >= 0:
+                        selector.register(sock, selectors.EVENT_READ)
             try:
                 events = selector.select(timeout=0.05)
             finally:
