@@ -69,6 +69,28 @@ def commit_all(path: Path, message: str) -> None:
     )
 
 
+def release(repo: Path, tag: str) -> None:
+    """Commit what changed in `repo` (if anything) and tag it."""
+    if git(repo, "status", "--porcelain"):
+        commit_all(repo, f"template {tag}")
+    git(repo, "tag", tag)
+
+
+def make_template(where: Path, extra: str = "", readme: str = "# {{ project_name }}\n") -> Path:
+    """A tiny git template: fastcel's own copier.yml (plus `extra`), a README and the answers
+    file, committed and tagged v1.0.0."""
+    template = where / "tpl"
+    (template / "template").mkdir(parents=True)
+    (template / "copier.yml").write_text((ROOT / "copier.yml").read_text() + "\n" + extra)
+    (template / "template" / "README.md.jinja").write_text(readme)
+    (template / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
+        "{{ _copier_answers|to_nice_yaml -}}\n"
+    )
+    git(template, "init", "-q")
+    release(template, "v1.0.0")
+    return template
+
+
 def lines(output: str) -> list[str]:
     """The non-blank lines of a command's output."""
     return [line for line in output.splitlines() if line.strip()]

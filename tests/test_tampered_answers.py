@@ -245,7 +245,8 @@ def test_unknown_keys_do_not_stop_an_update(
 ) -> None:
     """A project of fastcel's template whose answers hold keys today's questions do not know
     (an older version's `ci`, an option since retired) updates to the next version."""
-    from test_update import clone_repo, release
+    from helpers import release
+    from test_update import clone_repo
 
     repo = clone_repo(tmp_path / "fastcel")
     release(repo, "v1.0.0")

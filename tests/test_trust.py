@@ -4,61 +4,21 @@ exit 2, and leave nothing behind. fastcel's own template is trusted without the 
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, git, lines, snapshot
+from helpers import ROOT, git, lines, make_template, release, snapshot
 from typer.testing import CliRunner
 
 from fastcel.cli import app
 from fastcel.template import is_trusted, rendering_source
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test User",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test User",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 TASK = '_tasks:\n  - "touch task-ran"\n'
 EXTENSION = "_jinja_extensions:\n  - jinja2.ext.loopcontrols\n"
 MIGRATION = (
     "  - version: v2.0.0\n    when: \"{{ _stage == 'after' }}\"\n    command: touch migration-ran\n"
 )
-
-
-def run_git(path: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", *args],
-        cwd=path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, **IDENTITY},
-    )
-
-
-def release(template: Path, tag: str) -> None:
-    run_git(template, "add", "-A")
-    run_git(template, "commit", "-q", "--no-verify", "-m", f"template {tag}")
-    run_git(template, "tag", tag)
-
-
-def make_template(where: Path, extra: str = "") -> Path:
-    """A tiny git template: fastcel's own copier.yml (plus `extra`), a README and the answers
-    file, committed and tagged v1.0.0."""
-    template = where / "tpl"
-    (template / "template").mkdir(parents=True)
-    (template / "copier.yml").write_text((ROOT / "copier.yml").read_text() + "\n" + extra)
-    (template / "template" / "README.md.jinja").write_text("# {{ project_name }}\n")
-    (template / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml -}}\n"
-    )
-    run_git(template, "init", "-q")
-    release(template, "v1.0.0")
-    return template
 
 
 def new(runner: CliRunner, template: Path, *args: str):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml
-from helpers import IDENTITY, ROOT, commit_all, fastcel_exe, git
+from helpers import IDENTITY, ROOT, commit_all, fastcel_exe, git, release
 from typer.testing import CliRunner
 
 from fastcel import update
@@ -50,12 +50,6 @@ def clone_repo(dest: Path) -> Path:
     if git(dest, "status", "--porcelain"):
         commit_all(dest, "working tree of the checkout under test")
     return dest
-
-
-def release(repo: Path, tag: str) -> None:
-    if git(repo, "status", "--porcelain"):
-        commit_all(repo, f"template {tag}")
-    git(repo, "tag", tag)
 
 
 def answers_of(project: Path) -> dict:

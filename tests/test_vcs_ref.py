@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, commit_all, git, lines
+from helpers import commit_all, lines, make_template
 from typer.testing import CliRunner
 
 from fastcel.cli import app
@@ -17,18 +17,11 @@ RABBITMQ_CHOICE = "    RabbitMQ (AMQP, durable queues, richer routing): rabbitmq
 @pytest.fixture
 def template(tmp_path_factory) -> Path:
     """fastcel's questions, tagged v1.0.0; then a commit that drops the RabbitMQ choice."""
-    template = tmp_path_factory.mktemp("template") / "tpl"
-    (template / "template").mkdir(parents=True)
-    config = (ROOT / "copier.yml").read_text()
-    assert RABBITMQ_CHOICE in config
-    (template / "copier.yml").write_text(config)
-    (template / "template" / "README.md.jinja").write_text("# {{ project_name }}: {{ broker }}\n")
-    (template / "template" / "{{_copier_conf.answers_file}}.jinja").write_text(
-        "{{ _copier_answers|to_nice_yaml -}}\n"
+    template = make_template(
+        tmp_path_factory.mktemp("template"), readme="# {{ project_name }}: {{ broker }}\n"
     )
-    git(template, "init", "-q")
-    commit_all(template, "v1")
-    git(template, "tag", "v1.0.0")
+    config = (template / "copier.yml").read_text()
+    assert RABBITMQ_CHOICE in config
     (template / "copier.yml").write_text(config.replace(RABBITMQ_CHOICE, ""))
     commit_all(template, "Redis only")
     return template
