@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import MetaData, create_engine, make_url
+from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -49,8 +49,17 @@ def _connect_args(database_url: str) -> dict[str, Any]:
     return {}
 
 
+def _enforce_foreign_keys(connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys (ON DELETE CASCADE included) unless each connection asks.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 _database_url = get_settings().database_url
 engine = create_engine(_database_url, pool_pre_ping=True, connect_args=_connect_args(_database_url))
+if engine.dialect.name == "sqlite":
+    event.listen(engine, "connect", _enforce_foreign_keys)
 SessionLocal = sessionmaker(engine, expire_on_commit=False)
 
 

@@ -14,13 +14,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from .api import ROUTERS
 from .config import Settings, get_settings
 from .database import engine
 from .health.router import liveness
-from .health.router import router as health_router
-from .jobs.router import router as jobs_router
-from .jobs.router import ws_router as jobs_ws_router
-from .users.router import router as users_router
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +35,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
-    app = FastAPI(title=settings.app_name, lifespan=lifespan)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title=settings.app_name,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -51,10 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_api_route("/health", liveness, methods=["GET"], tags=["health"])
-    app.include_router(health_router)
-    app.include_router(users_router)
-    app.include_router(jobs_router)
-    app.include_router(jobs_ws_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

@@ -1,16 +1,24 @@
-"""Wait for the database before migrations run: `python -m <package>.prestart`.
+"""Prepare the database for this version: `python -m <package>.prestart`, from the project folder.
 
-Retries for a bounded time, then exits non-zero so that the container (or CI step) fails loudly.
+Waits for the database (bounded: then exits non-zero, so that the container or CI step fails
+loudly), applies the migrations (`alembic upgrade head`) and creates the first superuser from
+FIRST_SUPERUSER_EMAIL / FIRST_SUPERUSER_PASSWORD unless it exists. Compose's `migrate` service and
+`fastcel new` run it; running it again changes nothing.
 """
 
 import logging
 import sys
 import time
+from pathlib import Path
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from .database import engine
+from .config import get_settings
+from .database import SessionLocal, engine
+from .users.service import ensure_first_superuser
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +41,26 @@ def wait_for_database(attempts: int = ATTEMPTS, delay: float = DELAY_SECONDS) ->
     return False
 
 
+def migrate(alembic_ini: Path = Path("alembic.ini")) -> None:
+    config = Config(str(alembic_ini))
+    # Keep this module's logging set-up instead of alembic.ini's.
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+def create_first_superuser() -> str:
+    with SessionLocal() as session:
+        return ensure_first_superuser(session, get_settings())
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if wait_for_database():
-        return 0
-    logger.error("Database still unreachable after %d attempts; giving up", ATTEMPTS)
-    return 1
+    if not wait_for_database():
+        logger.error("Database still unreachable after %d attempts; giving up", ATTEMPTS)
+        return 1
+    migrate()
+    logger.info("Migrations applied; %s", create_first_superuser())
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 import math
+import uuid
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from celery.result import AsyncResult
-from pydantic import BaseModel, FiniteFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
 
 class DivideRequest(BaseModel):
@@ -50,3 +52,18 @@ class TaskStatus(BaseModel):
         if self.state == "FAILURE":
             return self.model_dump(exclude={"result"})
         return self.model_dump(exclude={"error"})
+
+
+class TaskRunRead(BaseModel):
+    """A task in the caller's list: what was started, and when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    task_id: uuid.UUID = Field(validation_alias="id")
+    task_name: str
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def in_utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)

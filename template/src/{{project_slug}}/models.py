@@ -1,0 +1,9 @@
+"""Every domain's tables, imported once: Alembic's autogenerate and the tests read
+`Base.metadata` after importing this module (see domains.py)."""
+
+from .auth.models import LoginFailure
+from .database import Base
+from .jobs.models import TaskRun
+from .users.models import User
+
+__all__ = ["Base", "LoginFailure", "TaskRun", "User"]
