@@ -27,7 +27,7 @@ def json_values(output: str) -> list:
     return values
 
 
-def test_the_api_example_works_as_written(live_server):
+def test_the_api_example_works_as_written(live_server, no_login_failures):
     script = readme_block("api-example").replace("localhost:8000", live_server)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=120
