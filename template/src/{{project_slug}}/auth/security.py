@@ -6,8 +6,11 @@ from functools import lru_cache
 
 import jwt
 from pwdlib import PasswordHash
+from sqlalchemy import ColumnElement, and_, or_
 
 from ..config import Settings, get_settings
+from ..users.models import User
+from ..users.schemas import MAX_USER_ID
 
 ALGORITHM = "HS256"
 # Argon2 with pwdlib's recommended parameters. verify_and_update also rehashes a password whose
@@ -84,3 +87,23 @@ def read_access_token(token: str, settings: Settings | None = None) -> TokenClai
         return TokenClaims(user_id=int(claims["sub"]), issued_at=float(claims["iat"]))
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidTokenError(str(exc)) from None
+
+
+def claims_of(token: str) -> TokenClaims | None:
+    """The claims of a token that we signed and that has not expired, or None."""
+    try:
+        claims = read_access_token(token)
+    except InvalidTokenError:
+        return None
+    return claims if 1 <= claims.user_id <= MAX_USER_ID else None
+
+
+def holder_of(claims: TokenClaims) -> ColumnElement[bool]:
+    """SQL criteria for the user a valid token stands for: the user it was issued to, still
+    active, whose password has not changed since. A deleted user matches no row."""
+    issued = datetime.fromtimestamp(claims.issued_at, UTC)
+    return and_(
+        User.id == claims.user_id,
+        User.is_active,
+        or_(User.password_changed_at.is_(None), User.password_changed_at <= issued),
+    )
