@@ -57,7 +57,14 @@ def _enforce_foreign_keys(connection: Any, _record: Any) -> None:
 
 
 _database_url = get_settings().database_url
-engine = create_engine(_database_url, pool_pre_ping=True, connect_args=_connect_args(_database_url))
+engine = create_engine(
+    _database_url,
+    pool_pre_ping=True,
+    # As many connections as the API publishes tasks at once (each records its task first):
+    # fewer would open and close connections beyond the pool under load.
+    pool_size=get_settings().database_pool_size,
+    connect_args=_connect_args(_database_url),
+)
 if engine.dialect.name == "sqlite":
     event.listen(engine, "connect", _enforce_foreign_keys)
 SessionLocal = sessionmaker(engine, expire_on_commit=False)

@@ -46,7 +46,7 @@ async def get_token_claims(token: Annotated[str | None, Depends(bearer_token)]) 
     """The claims of the request's token, checked without the database (signature, expiry).
 
     Routes that take these instead of CurrentUser check the user in their own query, with
-    `holder_of` (POST /tasks/divide records its task with one INSERT that does).
+    `holder_criteria` (POST /tasks/divide records its task with one INSERT that does).
     """
     if token is None:
         raise HTTPException(

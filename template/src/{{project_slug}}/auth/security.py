@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from pwdlib import PasswordHash
@@ -63,7 +64,11 @@ def create_access_token(user_id: int, settings: Settings | None = None) -> Acces
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
-    issued_at: float
+    issued_at: float  # seconds since the epoch, with microseconds
+
+    @property
+    def issued(self) -> datetime:
+        return datetime.fromtimestamp(self.issued_at, UTC)
 
 
 class InvalidTokenError(ValueError):
@@ -98,12 +103,17 @@ def claims_of(token: str) -> TokenClaims | None:
     return claims if 1 <= claims.user_id <= MAX_USER_ID else None
 
 
-def holder_of(claims: TokenClaims) -> ColumnElement[bool]:
+def holder_criteria(user_id: Any, issued_at: Any) -> ColumnElement[bool]:
     """SQL criteria for the user a valid token stands for: the user it was issued to, still
-    active, whose password has not changed since. A deleted user matches no row."""
-    issued = datetime.fromtimestamp(claims.issued_at, UTC)
+    active, whose password has not changed since. A deleted user matches no row.
+
+    Takes values or bound parameters (a statement built once, as jobs/service.py does)."""
     return and_(
-        User.id == claims.user_id,
+        User.id == user_id,
         User.is_active,
-        or_(User.password_changed_at.is_(None), User.password_changed_at <= issued),
+        or_(User.password_changed_at.is_(None), User.password_changed_at <= issued_at),
     )
+
+
+def holder_of(claims: TokenClaims) -> ColumnElement[bool]:
+    return holder_criteria(claims.user_id, claims.issued)
