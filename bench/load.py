@@ -2,7 +2,8 @@
 
 Both keep CONNECTIONS keep-alive connections busy and stop at whichever comes first: the request
 cap or the duration. Both report requests/s, p50 and p99 latency, and how many requests failed
-(connection errors, timeouts, non-2xx answers).
+(connection errors, timeouts, non-2xx answers). Extra request headers (such as
+`Authorization: Bearer ...`) go on every request: wrk's `-H`, or the fallback's request bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -65,17 +67,58 @@ def tool() -> str:
     return "wrk" if shutil.which("wrk") else "python"
 
 
-def run_load(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
-    """Load `url` with CONNECTIONS connections for at most `duration` s and `cap` requests."""
+def run_load(
+    url: str,
+    method: str,
+    body: str,
+    duration: float,
+    cap: int,
+    headers: Mapping[str, str] | None = None,
+) -> LoadResult:
+    """Load `url` with CONNECTIONS connections for at most `duration` s and `cap` requests,
+    sending `headers` with every request."""
     host = urlsplit(url).hostname
     if host != "127.0.0.1":
         raise ValueError(f"load only targets 127.0.0.1, not {host}")
+    headers = check_headers(headers or {})
     if tool() == "wrk":
-        return _wrk(url, method, body, duration, cap)
-    return asyncio.run(_python_load(url, method, body, duration, cap))
+        return _wrk(url, method, body, duration, cap, headers)
+    return asyncio.run(_python_load(url, method, body, duration, cap, headers))
 
 
-def _wrk(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
+def check_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """`headers` as a dict, refusing names or values that would break the request's framing."""
+    for name, value in headers.items():
+        if not name or any(c in name for c in ":\r\n ") or any(c in value for c in "\r\n"):
+            raise ValueError(f"unusable request header {name!r}")
+    return dict(headers)
+
+
+def wrk_command(
+    url: str, duration: float, script: str, headers: Mapping[str, str], threads: int = 2
+) -> list[str]:
+    """wrk's command line: CONNECTIONS connections, the Lua script, one `-H` per header."""
+    command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{duration:g}s"]
+    command += [f"--timeout={REQUEST_TIMEOUT:g}s", "-s", script]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    return [*command, url]
+
+
+def request_bytes(url: str, method: str, body: str, headers: Mapping[str, str]) -> bytes:
+    """The fallback's HTTP/1.1 request: keep-alive, JSON body if any, plus `headers`."""
+    parts = urlsplit(url)
+    payload = body.encode()
+    head = f"{method} {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    if payload:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return (head + "\r\n").encode() + payload
+
+
+def _wrk(
+    url: str, method: str, body: str, duration: float, cap: int, headers: Mapping[str, str]
+) -> LoadResult:
     threads = 2
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "bench.lua"
@@ -86,8 +129,7 @@ def _wrk(url: str, method: str, body: str, duration: float, cap: int) -> LoadRes
             "BENCH_CAP_PER_THREAD": str(max(1, cap // threads)),
             "PATH": "/usr/bin:/bin",
         }
-        command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{duration:g}s"]
-        command += [f"--timeout={REQUEST_TIMEOUT:g}s", "-s", str(script), url]
+        command = wrk_command(url, duration, str(script), headers, threads)
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=duration + 30, check=False
         )
@@ -107,13 +149,11 @@ def _wrk(url: str, method: str, body: str, duration: float, cap: int) -> LoadRes
     )
 
 
-async def _python_load(url: str, method: str, body: str, duration: float, cap: int) -> LoadResult:
+async def _python_load(
+    url: str, method: str, body: str, duration: float, cap: int, headers: Mapping[str, str]
+) -> LoadResult:
     parts = urlsplit(url)
-    payload = body.encode()
-    head = f"{method} {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-    if payload:
-        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
-    request = (head + "\r\n").encode() + payload
+    request = request_bytes(url, method, body, headers)
     latencies: list[float] = []
     errors = started = 0
     start = time.perf_counter()

@@ -38,6 +38,40 @@ def fastcel_exe() -> str:
     return found
 
 
+# Service URLs on closed ports: `fastcel new` falls back to the embedded profile.
+CLOSED = {
+    "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+    "CELERY_RESULT_BACKEND": "redis://127.0.0.1:1/1",
+}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIRTUAL_ENV", "APP_PROFILE", "CELERY_QUEUE", "PYTHONPATH"}
+    }
+    env.update(extra)
+    return env
+
+
+def run_fastcel(cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run the installed `fastcel` with no terminal; it must succeed. Returns its output."""
+    proc = subprocess.run(
+        [fastcel_exe(), *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    return output
+
+
 def new(runner: CliRunner, *args: str) -> str:
     result = runner.invoke(app, ["new", *args])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from helpers import ROOT
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
     sys.path.insert(0, str(ROOT))
 
-from bench import api, stats
+from bench import api, load, stats
 from bench import readme as readme_of_bench
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
@@ -145,3 +145,70 @@ def test_report_goes_between_the_readme_markers() -> None:
 def test_readme_without_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="<!-- bench -->"):
         readme_of_bench.splice("# fastcel\n", "# fastcel benchmarks\n")
+
+
+def test_enqueue_verdict_judges_the_rate_against_the_authenticated_target() -> None:
+    row = {
+        "broker": "rabbitmq",
+        "rps_ratio": 0.92,
+        "generated": {"rps": 900.0, "p99": 40.0, "p99_runs": [40.0]},
+    }
+    line = api.enqueue_verdict(row, api.RATE_TARGET)
+    assert "0.92x the baseline's rate (met: >= 0.90x)" in line
+    assert "(NOT met: >= 0.90x)" in api.enqueue_verdict({**row, "rps_ratio": 0.89}, 0.9)
+
+
+def test_bearer_header_reaches_wrk_command_line() -> None:
+    headers = api.auth_header("abc.def.ghi")
+    assert headers == {"Authorization": "Bearer abc.def.ghi"}
+    command = load.wrk_command("http://127.0.0.1:8000/tasks/divide", 2.0, "bench.lua", headers)
+    assert command[:4] == ["wrk", "-t2", f"-c{load.CONNECTIONS}", "-d2s"]
+    assert command[command.index("-H") + 1] == "Authorization: Bearer abc.def.ghi"
+    assert command[-1] == "http://127.0.0.1:8000/tasks/divide"
+    assert "-H" not in load.wrk_command("http://127.0.0.1:8000/health", 1.0, "bench.lua", {})
+
+
+def test_bearer_header_reaches_the_asyncio_fallbacks_request() -> None:
+    body = '{"x": 1, "y": 2}'
+    request = load.request_bytes(
+        "http://127.0.0.1:8000/tasks/divide", "POST", body, {"Authorization": "Bearer t0k"}
+    )
+    head, _, payload = request.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /tasks/divide HTTP/1.1"
+    assert "Authorization: Bearer t0k" in lines
+    assert f"Content-Length: {len(body)}" in lines
+    assert payload == body.encode()
+    plain = load.request_bytes("http://127.0.0.1:8000/health", "GET", "", {})
+    assert plain == b"GET /health HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "headers", [{"X-A": "b\r\nX-Injected: 1"}, {"Bad Name": "x"}, {"": "x"}, {"A:B": "x"}]
+)
+def test_headers_that_would_break_the_request_are_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="unusable request header"):
+        load.check_headers(headers)
+    with pytest.raises(ValueError):
+        load.run_load("http://127.0.0.1:1/", "GET", "", 0.1, 1, headers)
+
+
+def test_load_and_set_up_requests_only_target_loopback() -> None:
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
+        load.run_load("http://localhost:8000/health", "GET", "", 0.1, 1)
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
+        api.bearer_token("http://example.com", "password")
+
+
+def test_only_the_generated_enqueue_is_authenticated() -> None:
+    authenticated = [label for label, *_rest, auth in api.ENDPOINTS if auth]
+    assert authenticated == ["POST /tasks/divide"]
+
+
+def test_bench_database_settings_replace_the_projects_env_file() -> None:
+    database = api.Database("postgresql+psycopg://postgres@127.0.0.1:5432/bench_api_x")
+    env = database.env()
+    assert env["DATABASE_URL"].endswith("/bench_api_x")
+    assert len(env["APP_SECRET_KEY"]) >= 32
+    assert env["FIRST_SUPERUSER_EMAIL"] == ""
+    assert 8 <= len(database.password) <= 128

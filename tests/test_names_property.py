@@ -54,6 +54,10 @@ STDLIB = sorted(
 )
 
 
+# Dependencies whose import name is not their distribution's name (the others import as it).
+IMPORTED_AS = {"pyjwt": "jwt"}
+
+
 def direct_dependencies() -> set[str]:
     """Import names of every dependency in the template's pyproject.toml, whatever the answers
     (a dependency that only some answers add, e.g. flower, counts)."""
@@ -61,7 +65,8 @@ def direct_dependencies() -> set[str]:
     names = set()
     for line in re.findall(r'(?m)^\s*"([^"]+)",?\s*$', text):
         requirement = Requirement(re.sub(r"\{%.*?%\}", "", line))
-        names.add(re.sub(r"[-_.]+", "_", requirement.name).lower())
+        name = re.sub(r"[-_.]+", "_", requirement.name).lower()
+        names.add(IMPORTED_AS.get(name, name))
     return names
 
 
@@ -69,18 +74,16 @@ def direct_dependencies() -> set[str]:
 # matrix prepares (all answers; the dev extra included, schemathesis and what it pulls in), and
 # what other platforms or versions add.
 TRANSITIVE = {
-    "amqp", "annotated_doc", "annotated_types", "anyio", "billiard", "certifi",
-    "charset_normalizer", "click", "click_didyoumean", "click_plugins", "click_repl",
-    "colorama", "dateutil", "dns", "dotenv", "graphql", "greenlet", "h11", "harfile",
-    "httpcore", "httptools", "humanize", "hypothesis", "hypothesis_graphql", "idna",
-    "iniconfig", "jsonschema_rs", "kombu", "mako", "markdown_it", "markupsafe", "mdurl",
-    "opentelemetry", "packaging", "pluggy", "prometheus_client", "prompt_toolkit",
-    "psycopg_binary", "psycopg_c", "psycopg_pool", "py", "pydantic", "pydantic_core",
-    "pygments", "pyrate_limiter", "pytz", "redis", "requests", "rich", "six", "sniffio",
-    "sortedcontainers", "starlette", "tornado", "typing_extensions", "typing_inspection",
-    "tzdata", "tzlocal", "urllib3", "uvloop", "vine", "watchfiles", "wcwidth", "websockets",
-    "werkzeug",
-    "yaml",
+    "amqp", "annotated_doc", "annotated_types", "anyio", "argon2", "billiard", "certifi", "cffi",
+    "charset_normalizer", "click", "click_didyoumean", "click_plugins", "click_repl", "colorama",
+    "dateutil", "dns", "dotenv", "graphql", "greenlet", "h11", "harfile", "httpcore", "httptools",
+    "humanize", "hypothesis", "hypothesis_graphql", "idna", "iniconfig", "jsonschema_rs", "kombu",
+    "mako", "markdown_it", "markupsafe", "mdurl", "multipart", "opentelemetry", "packaging",
+    "pluggy", "prometheus_client", "prompt_toolkit", "psycopg_binary", "psycopg_c", "psycopg_pool",
+    "py", "pycparser", "pydantic", "pydantic_core", "pygments", "pyrate_limiter", "pytz", "redis",
+    "requests", "rich", "six", "sniffio", "sortedcontainers", "starlette", "tornado",
+    "typing_extensions", "typing_inspection", "tzdata", "tzlocal", "urllib3", "uvloop", "vine",
+    "watchfiles", "wcwidth", "websockets", "werkzeug", "yaml",
 }  # fmt: skip
 DIRECT = direct_dependencies()
 INSTALLED = sorted(DIRECT | TRANSITIVE)
@@ -115,6 +118,7 @@ def expected_refusal(slug: str) -> str | None:
 
 def test_oracles_hold_what_they_should() -> None:
     assert {"fastapi", "celery", "sqlalchemy", "pydantic_settings", "flower", "pytest"} <= DIRECT
+    assert {"jwt", "pwdlib", "python_multipart", "zxcvbn"} <= DIRECT and "pyjwt" not in DIRECT
     assert {"os", "json", "typing", "asyncio", "sqlite3", "distutils"} <= set(STDLIB)
     assert {"class", "import", "none", "match", "type"} <= set(KEYWORDS)
 

@@ -3,19 +3,26 @@ generated project's own ruff and pytest. Needs Postgres, Redis and RabbitMQ on 1
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
 import secrets
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, fastcel_exe, git
+from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel
 
 import fastcel
+from fastcel.steps import SMOKE_SCRIPT, background, find_python, free_port, read_log
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +42,6 @@ REDIS = {
 RABBITMQ = {
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
     "CELERY_RESULT_BACKEND": "redis://127.0.0.1:6379/1",
-}
-CLOSED = {
-    "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
-    "CELERY_RESULT_BACKEND": "redis://127.0.0.1:1/1",
 }
 
 
@@ -74,32 +76,6 @@ def database() -> Iterator[str]:
         yield f"{PG}/{name}"
     finally:
         psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"VIRTUAL_ENV", "APP_PROFILE", "CELERY_QUEUE", "PYTHONPATH"}
-    }
-    env.update(extra)
-    return env
-
-
-def run_fastcel(cwd: Path, env: dict[str, str], *args: str) -> str:
-    """Run the installed `fastcel` with no terminal; it must succeed. Returns its output."""
-    proc = subprocess.run(
-        [fastcel_exe(), *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output
-    return output
 
 
 def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
@@ -153,6 +129,104 @@ def test_full_new_falls_back_to_embedded(tmp_path: Path) -> None:
     project = tmp_path / "demo"
     assert (project / "var").is_dir()  # the embedded profile's SQLite files and broker folder
     check_project(project, clean_env(APP_PROFILE="embedded"))
+
+
+def panel_lines(output: str) -> list[str]:
+    """The lines of the closing "Next steps" panel, as printed (rich draws it with │)."""
+    panel = output.split("Next steps", 1)[1]
+    return [line.strip().strip("│").strip() for line in panel.splitlines() if line.startswith("│")]
+
+
+def wait_until(check, what: str, log, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if check():
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not ready within {timeout:.0f}s:\n{read_log(log)[-4000:]}")
+
+
+def answers_ok(port: int) -> bool:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+        return response.status == 200
+
+
+def post_form(url: str, fields: dict[str, str]) -> int:
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.parametrize("setup", [True, False], ids=["setup", "no-setup"])
+def test_printed_next_steps_work_as_written(tmp_path: Path, setup: bool) -> None:
+    """Every command of the closing panel, typed as printed in a shell with no services (Docker
+    aside): the prestart, then uvicorn and the worker side by side; then the first superuser of
+    .env logs in, as the panel's last line says."""
+    flags = ["--no-smoke"] if setup else ["--no-setup"]
+    output = run_fastcel(tmp_path, clean_env(**CLOSED), "new", "demo", "--defaults", *flags)
+    printed = panel_lines(output)
+    assert printed[0] == "cd demo" and printed[1].startswith("docker compose up"), printed
+    port = free_port()
+    # Additions to the user's shell: uvicorn's default port 8000 may be taken here, and `uv venv`
+    # could only download a Python (no network here) where PATH has no working python3.12: a
+    # `python3` on PATH that fits (never UV_PYTHON, which `uv pip install` would install into).
+    wanted = yaml.safe_load((tmp_path / "demo" / ".copier-answers.yml").read_text())
+    python, _ = find_python(wanted["python_version"])
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3").symlink_to(python)
+    shell = clean_env(UVICORN_PORT=str(port), UV_PYTHON_DOWNLOADS="never")
+    shell["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{shell['PATH']}"
+    cwd, started = tmp_path, []
+    with contextlib.ExitStack() as running:
+        for line in printed:
+            if line.startswith(("#", "docker ")):  # no Docker daemon in the tests
+                continue
+            if line.startswith("cd "):
+                cwd = cwd / line.removeprefix("cd ")
+                continue
+            if "bin/uvicorn " in line:
+                _web, web_log = running.enter_context(background(["bash", "-c", line], cwd, shell))
+                wait_until(functools.partial(answers_ok, port), "uvicorn", web_log)
+                started.append("uvicorn")
+                continue
+            if "bin/celery " in line and line.endswith(" worker"):
+                worker, log = running.enter_context(background(["bash", "-c", line], cwd, shell))
+                # The smoke test's own check: divide(1, 2) and divide(1, 0) through this worker.
+                sent = subprocess.run(
+                    [cwd / ".venv" / "bin" / "python", "-c", SMOKE_SCRIPT, "demo", "60"],
+                    cwd=cwd,
+                    env=clean_env(APP_PROFILE="embedded"),
+                    capture_output=True,
+                    text=True,
+                    timeout=240,
+                )
+                outcome = sent.stdout + sent.stderr + read_log(log)[-3000:]
+                assert sent.returncode == 0 and '"value": 0.5' in sent.stdout, outcome
+                assert worker.poll() is None, outcome
+                started.append("worker")
+                continue
+            proc = subprocess.run(
+                ["bash", "-c", line],
+                cwd=cwd,
+                env=shell,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=600,  # the install of the --no-setup panel; the prestart takes seconds
+            )
+            assert proc.returncode == 0, f"{line}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        assert started == ["uvicorn", "worker"], printed
+        assert printed[-1].startswith("# log in: POST /auth/token"), printed
+        settings = dotenv(cwd)
+        token = f"http://127.0.0.1:{port}/auth/token"
+        login = settings["FIRST_SUPERUSER_EMAIL"]
+        assert post_form(token, {"username": login, "password": "wrong"}) == 401
+        password = settings["FIRST_SUPERUSER_PASSWORD"]
+        assert post_form(token, {"username": login, "password": password}) == 200
 
 
 def test_installed_wheel_renders_from_its_bundled_template(tmp_path: Path) -> None:

@@ -140,12 +140,70 @@ def test_probe_reports_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "APP_PROFILE" not in project.env
 
 
+PASSWORD = "hunter2-first-superuser"
+UPGRADES = (
+    "INFO alembic.runtime.migration: Running upgrade  -> 0001, users\n"
+    "INFO alembic.runtime.migration: Running upgrade 0001 -> 0002, jobs\n"
+)
+
+
+def migrations_project(tmp_path: Path, prestart: str, alembic: str = "") -> steps.Project:
+    """A project whose prestart is `prestart` and whose `.venv/bin/alembic` prints `alembic`
+    (and leaves a mark that it ran)."""
+    project = fake_project(tmp_path, "")
+    (tmp_path / "fake" / "prestart.py").write_text(prestart)
+    script = tmp_path / ".venv" / "bin" / "alembic"
+    script.write_text(f"#!/bin/sh\ntouch alembic-ran\nprintf '%s' '{alembic}' >&2\n")
+    script.chmod(0o755)
+    (tmp_path / ".env").write_text(f"APP_PROFILE=services\nFIRST_SUPERUSER_PASSWORD={PASSWORD}\n")
+    return project
+
+
+def test_migrations_run_the_prestart_and_say_what_it_did(tmp_path: Path) -> None:
+    prestart = (
+        "import sys\n"
+        f"sys.stderr.write({UPGRADES!r})\n"
+        "print('INFO fake.prestart: Migrations applied; superuser ada@example.org created')\n"
+    )
+    result = steps.migrate(migrations_project(tmp_path, prestart))
+    assert result.ok, result.detail
+    assert result.detail == (
+        "fake.prestart: 2 migration(s) applied, superuser ada@example.org created"
+    )
+    assert (tmp_path / "alembic-ran").exists()  # changes nothing after this prestart
+
+
+def test_migrations_of_an_older_prestart_that_only_waits(tmp_path: Path) -> None:
+    """Before accounts the prestart only waited for the database: alembic migrates."""
+    project = migrations_project(
+        tmp_path, "print('INFO fake.prestart: Database is ready')\n", UPGRADES
+    )
+    result = steps.migrate(project)
+    assert result.ok, result.detail
+    assert result.detail == "fake.prestart: 2 migration(s) applied"
+
+
+def test_a_failing_prestart_never_shows_the_password(tmp_path: Path) -> None:
+    prestart = f"print('cannot create the superuser with {PASSWORD}')\nraise SystemExit(1)\n"
+    result = steps.migrate(migrations_project(tmp_path, prestart))
+    assert not result.ok
+    assert result.error.command == ".venv/bin/python -m fake.prestart"
+    assert "with ***" in result.error.tail and PASSWORD not in result.error.tail
+    assert not (tmp_path / "alembic-ran").exists()
+
+
 def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
     project = steps.Project(tmp_path / "demo", "demo")
     lines = steps.next_steps(project, cwd=tmp_path)
     assert lines[0] == "cd demo"
     assert any("docker compose up" in line for line in lines)
     assert "APP_PROFILE=embedded .venv/bin/uvicorn demo.main:app --reload" in lines
+    assert "APP_PROFILE=embedded .venv/bin/python -m demo.prestart" in lines
+    assert not any("alembic" in line for line in lines)
+    # Without set-up the commands are the same, after making the .venv they use.
+    bare = steps.next_steps(project, cwd=tmp_path, venv=False)
+    assert bare == [*lines[:3], "uv venv && uv pip install -e '.[dev]'", *lines[3:]]
+    assert max(len(line) for line in lines + bare) <= 76  # the panel never wraps a command
 
 
 def test_a_failing_step_exits_1_and_keeps_the_files(runner: CliRunner, in_tmp: Path) -> None:

@@ -7,9 +7,13 @@ with plain `copier update` and with `fastcel update`.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +21,17 @@ from pathlib import Path
 import pexpect
 import pytest
 import yaml
-from helpers import IDENTITY, ROOT, commit_all, fastcel_exe, git, release
+from helpers import (
+    CLOSED,
+    IDENTITY,
+    ROOT,
+    clean_env,
+    commit_all,
+    fastcel_exe,
+    git,
+    release,
+    run_fastcel,
+)
 from typer.testing import CliRunner
 
 from fastcel import update
@@ -392,3 +406,122 @@ def test_project_of_the_installed_wheel_updates_to_the_next_release(tmp_path: Pa
     assert "v1.0.0, v1.1.0" in listed and str(store) in listed
     run(venv / "bin" / "copier", "update", "--defaults", cwd=second)
     assert_updated(second, "v1.1.0")
+
+
+# accounts (issue 12): a set-up project of the version before them, with users, updated -------
+
+ACCOUNTS_MIGRATION = "template/migrations/versions/0003_accounts_and_task_owners.py"
+
+OLD_API_CREATE_USERS = """
+import json, sys
+from fastapi.testclient import TestClient
+from demo.main import app
+with TestClient(app) as client:
+    made = [client.post("/users", json={"email": email, "full_name": "Old " + email})
+            for email in sys.argv[1:]]
+    assert all(r.status_code == 201 for r in made), [(r.status_code, r.text) for r in made]
+    print(json.dumps([r.json()["id"] for r in made]))
+"""
+
+SET_PASSWORD_AND_LOG_IN = """
+import json, sys
+from fastapi.testclient import TestClient
+from demo.main import app
+admin, admin_password, user_id, email, password = sys.argv[1:]
+def token(client, login, secret):
+    answer = client.post("/auth/token", data={"username": login, "password": secret})
+    return answer.status_code, answer.json().get("access_token")
+with TestClient(app) as client:
+    seen = {"anonymous": client.get("/users").status_code}
+    seen["admin login"], admin_token = token(client, admin, admin_password)
+    seen["before"], _ = token(client, email, password)
+    patched = client.patch(f"/users/{user_id}", json={"password": password},
+                           headers={"Authorization": f"Bearer {admin_token}"})
+    seen["patch"] = patched.status_code
+    seen["after"], user_token = token(client, email, password)
+    me = client.get("/users/me", headers={"Authorization": f"Bearer {user_token}"})
+    seen["me"] = me.json()
+print(json.dumps(seen))
+"""
+
+
+def last_commit_without(repo: Path, path: str) -> str:
+    """The commit before the first one that added `path`: the template's previous version (the
+    file is added by the clone's working-tree commit in a checkout, by a real commit in CI)."""
+    added = git(repo, "log", "--reverse", "--diff-filter=A", "--format=%H", "--", path).split()
+    assert added, f"no commit of {repo} adds {path}"
+    return git(repo, "rev-parse", f"{added[0]}^").strip()
+
+
+def in_venv(project: Path, *args: str, env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        [str(project / ".venv" / "bin" / args[0]), *args[1:]],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"{args[:2]}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path: Path) -> None:
+    """A project set up at the version before accounts, with two users made through its old
+    API (`POST /users`), updates: the migration runs on that data, both users are kept (username
+    `user_<id>`, no password), and once a superuser sets a password one of them logs in."""
+    repo = clone_repo(tmp_path / "fastcel")
+    previous = last_commit_without(repo, ACCOUNTS_MIGRATION)
+    git(repo, "tag", A, previous)
+    build = clean_env(**CLOSED)
+    run_fastcel(tmp_path, build, "new", "demo", "--defaults", "--no-smoke", f"--template={repo}")
+    project = tmp_path / "demo"
+    assert answers_of(project)["_commit"] == A
+    assert not (project / "migrations" / "versions" / Path(ACCOUNTS_MIGRATION).name).exists()
+    embedded = clean_env(APP_PROFILE="embedded")
+    emails = ["ada@example.org", "grace@example.org"]
+    ids = json.loads(in_venv(project, "python", "-c", OLD_API_CREATE_USERS, *emails, env=embedded))
+
+    release(repo, B)  # the current tree, accounts included
+    admin, password = "root@example.org", secrets.token_urlsafe(18)
+    first = {
+        "FIRST_SUPERUSER_EMAIL": admin,
+        "FIRST_SUPERUSER_USERNAME": "root",
+        "FIRST_SUPERUSER_PASSWORD": password,
+    }
+    output = run_fastcel(tmp_path, {**build, **first}, "update", "demo", "--defaults")
+    for step in ("copier update", "dependencies", "services", "migrations"):
+        assert f"✓ {step}" in output, output
+    assert f"{A} → {B}" in output
+    assert "1 migration(s) applied" in output and f"superuser {admin} created" in output, output
+    assert password not in output
+
+    current = in_venv(project, "alembic", "current", env=embedded)
+    assert "0003 (head)" in current, current
+    with contextlib.closing(sqlite3.connect(project / "var" / "app.db")) as db:
+        rows = db.execute(
+            "SELECT id, email, username, hashed_password, is_superuser FROM users ORDER BY id"
+        ).fetchall()
+    old = [(i, e, f"user_{i}", None, 0) for i, e in zip(ids, emails, strict=True)]
+    assert rows[: len(old)] == old and [row[1:3] for row in rows[len(old) :]] == [(admin, "root")]
+
+    user_password = secrets.token_urlsafe(18)
+    seen = json.loads(
+        in_venv(
+            project,
+            "python",
+            "-c",
+            SET_PASSWORD_AND_LOG_IN,
+            admin,
+            password,
+            str(ids[0]),
+            emails[0],
+            user_password,
+            env=embedded,
+        )
+    )
+    me = seen.pop("me")
+    assert seen == {"anonymous": 401, "admin login": 200, "before": 401, "patch": 200, "after": 200}
+    assert (me["id"], me["email"], me["username"]) == (ids[0], emails[0], f"user_{ids[0]}")

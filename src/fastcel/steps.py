@@ -351,10 +351,50 @@ def probe_services(project: Project) -> str:
 # 4. migrations --------------------------------------------------------------------
 
 
+SECRET_VARIABLES = ("FIRST_SUPERUSER_PASSWORD",)
+
+
+def prestart_command(project: Project) -> list[str | os.PathLike[str]]:
+    """The project's own preparation of its database, run from the project folder: wait for
+    the database, `alembic upgrade head`, create the first superuser unless it exists."""
+    return [project.bin("python"), "-m", f"{project.slug}.prestart"]
+
+
+def secrets_of(project: Project) -> list[str]:
+    """Values never to print: the first superuser's password (environment, then .env)."""
+    values = [project.environ().get(name, "") for name in SECRET_VARIABLES]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for line in (project.path / ".env").read_text(encoding="utf-8").splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() in SECRET_VARIABLES:
+                values.append(value.strip().strip("'\""))
+    return [value for value in values if len(value) >= 4]
+
+
+def redact(text: str, hidden: Sequence[str]) -> str:
+    for value in hidden:
+        text = text.replace(value, "***")
+    return text
+
+
 @step("migrations")
 def migrate(project: Project) -> str:
-    run("migrations", [project.bin("alembic"), "upgrade", "head"], project)
-    return "alembic upgrade head"
+    hidden = secrets_of(project)
+    # A project of an older template version has a prestart that only waits for the database:
+    # `alembic upgrade head` after it migrates such a project, and changes nothing in the others.
+    output = ""
+    for cmd in (prestart_command(project), [project.bin("alembic"), "upgrade", "head"]):
+        try:
+            output += run("migrations", cmd, project).stdout
+        except StepFailed as err:
+            err.tail = redact(err.tail, hidden)
+            raise
+    output = redact(output, hidden)
+    applied = len(re.findall(r"Running upgrade ", output))
+    done = f"{applied} migration(s) applied" if applied else "no migration to apply"
+    # The prestart's last line: "Migrations applied; superuser x created" (or "... exists").
+    last = re.findall(r"Migrations applied; (.+)$", output, flags=re.MULTILINE)
+    return f"{project.slug}.prestart: {done}" + (f", {last[-1].strip()}" if last else "")
 
 
 # 5. smoke test --------------------------------------------------------------------
@@ -547,10 +587,13 @@ def next_steps(project: Project, cwd: Path | None = None, venv: bool = True) -> 
     lines.append("# or without Docker (embedded profile: SQLite, filesystem broker):")
     if not venv:
         lines.append("uv venv && uv pip install -e '.[dev]'")
-    run_prefix = "APP_PROFILE=embedded " + ("" if not venv else ".venv/bin/")
+    # `uv venv` makes .venv too: the commands below work as typed either way. The prestart
+    # migrates the embedded database and creates the first superuser (again: it is idempotent).
+    run_prefix = "APP_PROFILE=embedded .venv/bin/"
     lines += [
-        f"{run_prefix}alembic upgrade head",
+        f"{run_prefix}python -m {project.slug}.prestart",
         f"{run_prefix}uvicorn {project.slug}.main:app --reload",
         f"{run_prefix}celery -A {project.slug}.celery_app worker",
+        "# log in: POST /auth/token, FIRST_SUPERUSER_EMAIL/_PASSWORD of .env",
     ]
     return lines
