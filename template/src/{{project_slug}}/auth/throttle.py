@@ -8,18 +8,14 @@ number of requests in flight.
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..timestamps import in_utc
 from .models import LoginFailure
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite (the embedded profile) keeps no time zone: every value here is in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def seconds_until_allowed(
@@ -40,7 +36,7 @@ def seconds_until_allowed(
         if len(recent) < settings.login_max_failures:
             continue
         # Allowed again once the oldest of these leaves the window.
-        wait = max(1, math.ceil((_aware(recent[-1]) + window - now).total_seconds()))
+        wait = max(1, math.ceil((in_utc(recent[-1]) + window - now).total_seconds()))
         longest = wait if longest is None else max(longest, wait)
     return longest
 

@@ -1,10 +1,11 @@
 import math
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Self
 
 from celery.result import AsyncResult
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+
+from ..timestamps import UtcDatetime
 
 
 class DivideRequest(BaseModel):
@@ -61,9 +62,4 @@ class TaskRunRead(BaseModel):
 
     task_id: uuid.UUID = Field(validation_alias="id")
     task_name: str
-    created_at: datetime
-
-    @field_validator("created_at")
-    @classmethod
-    def in_utc(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    created_at: UtcDatetime

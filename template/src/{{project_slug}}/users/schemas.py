@@ -1,4 +1,3 @@
-from datetime import UTC, datetime
 from typing import Annotated, Self
 
 from pydantic import (
@@ -12,6 +11,7 @@ from pydantic import (
 
 from ..auth.passwords import MAX_LENGTH, password_problem
 from ..auth.schemas import Email, FullName, Password, Username
+from ..timestamps import UtcDatetime
 
 # users.id is a PostgreSQL integer: no user has a larger id, and the database refuses one.
 MAX_USER_ID = 2**31 - 1
@@ -28,13 +28,7 @@ class UserRead(BaseModel):
     full_name: str
     is_active: bool
     is_superuser: bool
-    created_at: datetime
-
-    @field_validator("created_at")
-    @classmethod
-    def in_utc(cls, value: datetime) -> datetime:
-        # SQLite (the embedded profile) keeps no time zone: its CURRENT_TIMESTAMP is in UTC.
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    created_at: UtcDatetime
 
 
 class _Changes(BaseModel):
