@@ -137,3 +137,18 @@ def snapshot(project: Path) -> dict[str, bytes]:
         for p in project.rglob("*")
         if p.is_file() and ".git" not in p.relative_to(project).parts
     }
+
+
+def run_in_project(project: Path, env: dict[str, str], *cmd: str, timeout: float = 900) -> str:
+    """Run one of the project's .venv commands in the project; it must succeed. Returns stdout."""
+    proc = subprocess.run(
+        [str(project / ".venv" / "bin" / cmd[0]), *cmd[1:]],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout

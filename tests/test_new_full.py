@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel
+from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel, run_in_project
 
 import fastcel
 from fastcel.steps import SMOKE_SCRIPT, background, find_python, free_port, read_log
@@ -84,19 +84,6 @@ def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
         assert f"✓ {step}" in output, output
     assert "✗" not in output
     return output
-
-
-def run_in_project(project: Path, env: dict[str, str], *cmd: str, timeout: float = 900) -> None:
-    proc = subprocess.run(
-        [str(project / ".venv" / "bin" / cmd[0]), *cmd[1:]],
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
 
 
 def check_project(project: Path, env: dict[str, str]) -> None:

@@ -31,6 +31,7 @@ from helpers import (
     git,
     release,
     run_fastcel,
+    run_in_project,
 )
 from typer.testing import CliRunner
 
@@ -453,20 +454,6 @@ def last_commit_without(repo: Path, path: str) -> str:
     return git(repo, "rev-parse", f"{added[0]}^").strip()
 
 
-def in_venv(project: Path, *args: str, env: dict[str, str]) -> str:
-    proc = subprocess.run(
-        [str(project / ".venv" / "bin" / args[0]), *args[1:]],
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, f"{args[:2]}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return proc.stdout
-
-
 @pytest.mark.slow
 def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path: Path) -> None:
     """A project set up at the version before accounts, with two users made through its old
@@ -482,7 +469,8 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
     assert not (project / "migrations" / "versions" / Path(ACCOUNTS_MIGRATION).name).exists()
     embedded = clean_env(APP_PROFILE="embedded")
     emails = ["ada@example.org", "grace@example.org"]
-    ids = json.loads(in_venv(project, "python", "-c", OLD_API_CREATE_USERS, *emails, env=embedded))
+    created = run_in_project(project, embedded, "python", "-c", OLD_API_CREATE_USERS, *emails)
+    ids = json.loads(created)
 
     release(repo, B)  # the current tree, accounts included
     admin, password = "root@example.org", secrets.token_urlsafe(18)
@@ -498,7 +486,7 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
     assert "1 migration(s) applied" in output and f"superuser {admin} created" in output, output
     assert password not in output
 
-    current = in_venv(project, "alembic", "current", env=embedded)
+    current = run_in_project(project, embedded, "alembic", "current")
     assert "0003 (head)" in current, current
     with contextlib.closing(sqlite3.connect(project / "var" / "app.db")) as db:
         rows = db.execute(
@@ -509,8 +497,9 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
 
     user_password = secrets.token_urlsafe(18)
     seen = json.loads(
-        in_venv(
+        run_in_project(
             project,
+            embedded,
             "python",
             "-c",
             SET_PASSWORD_AND_LOG_IN,
@@ -519,7 +508,6 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
             str(ids[0]),
             emails[0],
             user_password,
-            env=embedded,
         )
     )
     me = seen.pop("me")
