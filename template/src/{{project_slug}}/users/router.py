@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 
 from ..auth.dependencies import AUTHENTICATED, SUPERUSER_ONLY, CurrentUser, Superuser
 from ..database import SessionDep
@@ -29,7 +30,7 @@ TAKEN: Responses = {status.HTTP_409_CONFLICT: error("Another user has this email
 WRONG_PASSWORD: Responses = {status.HTTP_403_FORBIDDEN: error("current_password is wrong")}
 
 
-def _update(session: SessionDep, user: User, changes: dict[str, object]) -> UserRead:
+def _update(session: Session, user: User, changes: dict[str, object]) -> UserRead:
     try:
         return UserRead.model_validate(service.update_user(session, user, changes))
     except service.AccountTakenError as exc:
@@ -71,7 +72,7 @@ def list_users(
     return [UserRead.model_validate(user) for user in service.list_users(session, offset, limit)]
 
 
-def _get(session: SessionDep, user_id: int) -> User:
+def _get(session: Session, user_id: int) -> User:
     try:
         return service.get_user(session, user_id)
     except service.UserNotFoundError:
