@@ -1,13 +1,16 @@
 """`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
 
-    python -m bench [--only generation,api,worker,matrix] [--matrix] [--runs N] [--readme]
+    python -m bench [--only generation,api,load,worker,matrix] [--matrix] [--runs N] [--readme]
+                    [--template DIR]
 
 Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
-worker (generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
+load (the generated API at 30 to 200 concurrent clients, one and two processes), worker
+(generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
 minutes long, so only with --matrix or --only matrix). Run from the repository root with the
 Python that has fastcel installed (the dev or CI venv); needs PostgreSQL, Redis and RabbitMQ on
-127.0.0.1. `--readme` also writes the report into README.md's Performance section. Exits 1 when a
-section failed.
+127.0.0.1. `--readme` also writes the report into README.md's Performance section; `--template`
+measures the project of another template root (copier.yml and template/, e.g. an earlier commit's
+`git archive`). Exits 1 when a section failed.
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ import argparse
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from bench.stats import fmt_seconds
 
-SECTIONS = ("generation", "api", "worker", "matrix")
-DEFAULT = ("generation", "api", "worker")
+SECTIONS = ("generation", "api", "load", "worker", "matrix")
+DEFAULT = ("generation", "api", "load", "worker")
 TITLES = {
     "generation": "Generation",
     "api": "Generated API vs minimal FastAPI app",
+    "load": "Generated API under concurrent load",
     "worker": "Generated worker settings vs Celery defaults",
     "matrix": "Option matrix",
 }
@@ -43,6 +48,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--runs", type=int, default=5, help="measured runs per figure (default: %(default)s)"
     )
     parser.add_argument(
+        "--template",
+        type=Path,
+        help="template root (copier.yml and template/) to generate the measured project from "
+        "(default: this checkout)",
+    )
+    parser.add_argument(
         "--readme",
         action="store_true",
         help="also write the report into README.md (between <!-- bench --> and <!-- /bench -->)",
@@ -56,6 +67,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         chosen.append("matrix")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.template and not (args.template / "copier.yml").is_file():
+        parser.error(f"--template {args.template}: no copier.yml there")
     args.sections = [name for name in SECTIONS if name in chosen]
     return args
 
@@ -65,12 +78,14 @@ def log(message: str) -> None:
 
 
 def run_section(name: str, project, runs: int) -> str:
-    from bench import api, generation, matrix, worker
+    from bench import api, concurrency, generation, matrix, worker
 
     if name == "generation":
         return generation.run(project, runs, log)
     if name == "api":
         return api.run(project, runs, log)
+    if name == "load":
+        return concurrency.run(project, log)
     if name == "worker":
         return worker.run(project, runs, log)
     return matrix.run(log)
@@ -83,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.project import prepare
 
     needs_project = any(name != "matrix" for name in args.sections)
-    project = prepare(log) if needs_project else None
+    project = prepare(log, args.template) if needs_project else None
     project_python = python_version_of(project.python) if project else "not built"
     report: list[str] = []
 

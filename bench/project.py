@@ -2,8 +2,10 @@
 
 `fastcel new demo --defaults --no-setup` renders it once per template version and uv installs it
 into its own `.venv`; both are cached under the temp folder, keyed by a hash of the template
-(copier.yml and template/, uncommitted changes included). The baseline apps in this package run
-from the same venv, so both sides use the very same FastAPI, Celery, kombu and uvicorn.
+(copier.yml and template/, uncommitted changes included). `--template DIR` (a folder holding
+copier.yml and template/, e.g. an older version from `git archive`) renders that one instead.
+The baseline apps in this package run from the same venv, so both sides use the very same
+FastAPI, Celery, kombu and uvicorn.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ def copier_exe() -> str:
     return str(Path(sys.executable).with_name("copier"))
 
 
-def template_hash() -> str:
+def template_hash(root: Path = ROOT) -> str:
     """A hash of copier.yml and every file under template/ (working tree, not HEAD)."""
     digest = hashlib.sha256()
-    files = [ROOT / "copier.yml", *sorted((ROOT / "template").rglob("*"))]
+    files = [root / "copier.yml", *sorted((root / "template").rglob("*"))]
     for path in files:
         if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
             continue
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
@@ -82,9 +84,12 @@ def clean_env(drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
     return env
 
 
-def prepare(log=print) -> Generated:
-    """The cached generated project, rendering and installing it first when missing."""
-    key = template_hash()
+def prepare(log=print, template: Path | None = None) -> Generated:
+    """The cached generated project, rendering and installing it first when missing.
+
+    `template`: a template root (copier.yml and template/) other than this checkout's.
+    """
+    key = template_hash(template or ROOT)
     base = Path(tempfile.gettempdir()) / f"{CACHE_PREFIX}{key}"
     project = Generated(base / SLUG)
     base.mkdir(exist_ok=True)
@@ -93,19 +98,21 @@ def prepare(log=print) -> Generated:
         if not (base / "ready").exists():
             start = time.monotonic()
             shutil.rmtree(project.path, ignore_errors=True)
-            _build(project)
+            _build(project, template)
             (base / "ready").write_text(key)
             log(f"built the generated project in {base} ({time.monotonic() - start:.0f} s)")
     _remove_stale_caches(keep=base)
     return project
 
 
-def _build(project: Generated) -> None:
+def _build(project: Generated, template: Path | None) -> None:
     from fastcel.steps import find_python, uv_binary
 
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    # A template of our own choosing (the benchmark's operator's): trusted.
+    other = ["--template", str(template), "--trust"] if template else []
     subprocess.run(
-        [fastcel_exe(), "new", SLUG, "--defaults", "--no-setup", "--dest", project.path],
+        [fastcel_exe(), "new", SLUG, "--defaults", "--no-setup", "--dest", project.path, *other],
         env=env,
         check=True,
         capture_output=True,

@@ -3,8 +3,10 @@ command line: plain functions, no timing."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import ROOT
@@ -12,10 +14,11 @@ from helpers import ROOT
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
     sys.path.insert(0, str(ROOT))
 
-from bench import api, load, stats
+from bench import SLUG, api, concurrency, load, stats
 from bench import readme as readme_of_bench
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
+from bench.project import Generated
 
 
 @pytest.mark.parametrize(
@@ -212,3 +215,77 @@ def test_bench_database_settings_replace_the_projects_env_file() -> None:
     assert len(env["APP_SECRET_KEY"]) >= 32
     assert env["FIRST_SUPERUSER_EMAIL"] == ""
     assert 8 <= len(database.password) <= 128
+
+
+def load_point(processes: int, endpoint: str, clients: int, ok_rps: float, **extra) -> dict:
+    point = {"processes": processes, "endpoint": endpoint, "clients": clients, "ok_rps": ok_rps}
+    point.update({"p50": 5.0, "p99": 20.0, "refused": 0, "unanswered": 0, "recovery": 0.1})
+    return {**point, **extra}
+
+
+def test_load_verdicts_judge_the_rate_kept_the_unanswered_and_the_p99() -> None:
+    rows = [
+        load_point(1, "GET /users/me", 30, 500.0),
+        load_point(1, "GET /users/me", 60, 480.0, p99=240.0),
+        load_point(1, "GET /users/me", 200, 400.0),
+        load_point(1, "POST /tasks/divide", 30, 500.0),
+        load_point(1, "POST /tasks/divide", 60, 90.0, p99=30_000.0, unanswered=35),
+        load_point(1, "POST /tasks/divide", 200, 9.0, unanswered=120),
+    ]
+    read, enqueue = concurrency.verdicts(rows)
+    assert read == (
+        "- 1 process, GET /users/me: rate at 200 clients 0.80x the rate at 30 (met: >= 0.80x); "
+        "0 unanswered (met: 0); p99 at 60 clients 240.0 ms (met: < 250 ms)"
+    )
+    assert "0.02x the rate at 30 (NOT met: >= 0.80x)" in enqueue
+    assert "155 unanswered (NOT met: 0)" in enqueue
+    assert "p99 at 60 clients 30000.0 ms (NOT met: < 250 ms)" in enqueue
+
+
+def test_load_report_says_never_for_a_server_that_did_not_answer_again() -> None:
+    text = concurrency.report([load_point(2, "GET /users/me", 30, 100.0, recovery=math.nan)])
+    row = next(line for line in text.splitlines() if line.startswith("| 2 |"))
+    assert row.endswith("| never |")
+    assert "- 2 processes, GET /users/me:" in text
+
+
+def test_load_server_is_the_projects_own_entry_point_when_it_has_one(tmp_path: Path) -> None:
+    project = Generated(tmp_path)
+    plain = concurrency.server_command(project, 8123, 2)
+    assert plain[0].endswith("uvicorn") and plain[1] == f"{SLUG}.main:app"
+    (tmp_path / "src" / SLUG).mkdir(parents=True)
+    (tmp_path / "src" / SLUG / "serve.py").write_text("")
+    own = concurrency.server_command(project, 8123, 2)
+    assert own[1:3] == ["-m", f"{SLUG}.serve"]
+    for command in (plain, own):
+        assert command[command.index("--workers") + 1] == "2"
+        assert command[command.index("--port") + 1] == "8123"
+
+
+def test_load_clients_reach_wrk_and_only_2xx_count_as_served() -> None:
+    command = load.wrk_command("http://127.0.0.1:8000/users/me", 3.0, "b.lua", {}, connections=200)
+    assert "-c200" in command
+    result = load.LoadResult(requests=1000, seconds=2.0, p50_ms=1, p99_ms=2, errors=200)
+    assert (result.rps, result.ok_rps) == (500.0, 400.0)
+
+
+def test_fallback_notices_a_response_that_closes_the_connection() -> None:
+    async def read(raw: bytes) -> tuple[int, bool]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(raw)
+        return await load._read_response(reader)
+
+    refused = (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 3\r\nConnection: close\r\n\r\n..."
+    )
+    assert asyncio.run(read(refused)) == (503, True)
+    assert asyncio.run(read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")) == (200, False)
+
+
+def test_template_option_needs_a_template_root(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--template", str(tmp_path)])
+    (tmp_path / "copier.yml").write_text("")
+    assert parse_args(["--template", str(tmp_path)]).template == tmp_path
+    assert parse_args([]).template is None
+    assert "load" in DEFAULT

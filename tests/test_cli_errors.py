@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import git
 from typer.testing import CliRunner
 
+from fastcel import answers
 from fastcel.cli import app
 
 
@@ -100,6 +102,35 @@ def test_invalid_data_file(runner: CliRunner, in_tmp: Path, content: str, fragme
     result = runner.invoke(app, ["new", "demo", "--defaults", "--data-file", str(answers)])
     assert_refused(result, fragment)
     assert not (in_tmp / "demo").exists()
+
+
+DRAWN = [key for key, spec in answers.bundled_questions().items() if answers.is_drawn(spec)]
+# A newline in a drawn secret would add a setting of its own to .env.
+INJECTED = "x" * 64 + '\nCORS_ORIGINS=["https://evil.example"]'
+
+
+def test_every_secret_is_drawn() -> None:
+    assert {"postgres_password", "redis_password", "secret_key"} <= set(DRAWN)
+
+
+@pytest.mark.parametrize("key", DRAWN)
+def test_drawn_answers_are_refused_from_data(runner: CliRunner, in_tmp: Path, key: str) -> None:
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup", "-d", f"{key}=abc"])
+    assert_refused(result, key, "drawn by the template", "never given with --data")
+    assert list(in_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("key", DRAWN)
+def test_drawn_answers_are_refused_from_a_data_file(
+    runner: CliRunner, in_tmp: Path, key: str
+) -> None:
+    answers_file = in_tmp / "answers.yml"
+    answers_file.write_text(yaml.safe_dump({"broker": "redis", key: INJECTED}))
+    result = runner.invoke(
+        app, ["new", "demo", "--defaults", "--no-setup", "--data-file", str(answers_file)]
+    )
+    assert_refused(result, key, "drawn by the template")
+    assert [p.name for p in in_tmp.iterdir()] == ["answers.yml"]
 
 
 def test_missing_data_file(runner: CliRunner, in_tmp: Path) -> None:

@@ -90,6 +90,83 @@ def check_project(project: Path, answers: dict) -> list[str]:
             problems.append(f"{folder.relative_to(project)}/: empty folder")
 
     problems.extend(check_secrets(project, files))
+    problems.extend(check_compose(project))
+    return problems
+
+
+# Capabilities an image's entrypoint needs to hand its data folder to its own user and switch to
+# it; the application's image runs as its own user from the start and needs none.
+ENTRYPOINT_CAPS = {
+    "postgres": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
+    "redis": {"CHOWN", "SETGID", "SETUID"},
+    "rabbitmq": {"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
+}
+# Where each secret of .env may go: the containers that need it, and no other.
+SECRET_HOLDERS = {
+    "APP_SECRET_KEY": {"migrate", "web", "celery_worker", "celery_beat", "flower"},
+    "POSTGRES_PASSWORD": {"db", "migrate"},
+    "FIRST_SUPERUSER_PASSWORD": {"migrate"},
+    "SMTP_PASSWORD": {"celery_worker"},
+    "FLOWER_BASIC_AUTH": {"flower"},
+}
+# Keys of .env that compose sets otherwise (its own URLs and profile) or never needs.
+NOT_FOR_COMPOSE = {"APP_PROFILE", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
+NOT_FOR_COMPOSE |= {"EMBEDDED_DIR"}
+LOOPBACK = ("127.0.0.1:", "${WEB_BIND:-127.0.0.1}:")
+
+
+def check_compose(project: Path) -> list[str]:
+    """The stack's hardening: loopback ports, least capabilities, read-only roots, limits, and
+    each container given only the settings it needs."""
+    problems: list[str] = []
+    text = (project / "compose.yaml").read_text()
+    services = yaml.safe_load(text)["services"]
+    env_keys = [
+        line.partition("=")[0]
+        for line in (project / ".env").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    for name, service in services.items():
+        where = f"compose.yaml: {name}"
+        image = service.get("image", "").split(":")[0]
+        if "env_file" in service:
+            problems.append(f"{where} takes the whole .env (env_file)")
+        if service.get("cap_drop") != ["ALL"]:
+            problems.append(f"{where} keeps Linux capabilities (no cap_drop: [ALL])")
+        extra = set(service.get("cap_add", [])) - ENTRYPOINT_CAPS.get(image, set())
+        if extra:
+            problems.append(f"{where} adds capabilities {sorted(extra)}")
+        if service.get("read_only") is not True or "/tmp" not in service.get("tmpfs", []):
+            problems.append(f"{where}: root filesystem not read-only with a tmpfs /tmp")
+        if "no-new-privileges:true" not in service.get("security_opt", []):
+            problems.append(f"{where} may gain privileges (no no-new-privileges)")
+        limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
+        if not {"memory", "cpus"} <= set(limits):
+            problems.append(f"{where} has no memory or CPU limit")
+        for port in service.get("ports", []):
+            allowed = LOOPBACK[:1] if name == "flower" else LOOPBACK
+            if not str(port).startswith(allowed):
+                problems.append(f"{where} publishes {port} beyond this machine")
+        environment = service.get("environment", {})
+        for key, holders in SECRET_HOLDERS.items():
+            if name not in holders and any(f"${{{key}" in str(v) for v in environment.values()):
+                problems.append(f"{where} is given {key}")
+        url = str(environment.get("DATABASE_URL", ""))
+        owner = "${POSTGRES_USER:"
+        if url and (owner in url) != (name == "migrate"):
+            problems.append(f"{where} connects to the database as {url.split(':')[1]}")
+        for key, value in environment.items():
+            if str(value).startswith("redis://") and "redis://:${REDIS_PASSWORD:?" not in value:
+                problems.append(f"{where}: {key} reaches Redis without its password")
+    if "redis" in services and "--requirepass" not in services["redis"].get("command", []):
+        problems.append("compose.yaml: Redis asks no password (--requirepass)")
+    init_script = "./docker/postgres/init-app-role.sh:/docker-entrypoint-initdb.d/"
+    mounted = [v for v in services["db"].get("volumes", []) if v.startswith(init_script)]
+    if not mounted or not (project / "docker" / "postgres" / "init-app-role.sh").is_file():
+        problems.append("compose.yaml: db does not create the application's database role")
+    for key in env_keys:
+        if key not in NOT_FOR_COMPOSE and not re.search(rf"\$\{{{key}[:?}}-]", text):
+            problems.append(f"compose.yaml never passes {key} of .env to a container")
     return problems
 
 

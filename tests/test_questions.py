@@ -48,7 +48,7 @@ def test_defaults_render(copie, template_dir: Path) -> None:
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert recorded["project_slug"] == "my_service"
     assert recorded["broker"] == "redis"
-    for secret in ("postgres_password", "flower_password", "rabbitmq_password", "secret_key"):
+    for secret in SECRETS:
         assert secret not in recorded
 
 
@@ -70,10 +70,42 @@ def test_every_question_has_help_and_default() -> None:
             assert spec.get("help"), key
 
 
+SECRETS = (
+    "postgres_password",
+    "postgres_app_password",
+    "redis_password",
+    "flower_password",
+    "rabbitmq_password",
+    "secret_key",
+    "first_superuser_password",
+)
+
+
 def test_secrets_are_computed_and_hidden() -> None:
-    for key in ("postgres_password", "flower_password", "rabbitmq_password", "secret_key"):
+    for key in SECRETS:
         assert CONFIG[key]["secret"] is True
         assert CONFIG[key]["when"] is False
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        pytest.param("0123456789abcdef" * 4, True, id="drawn-form"),
+        pytest.param("0123456789abcdef" * 4 + '\nCORS_ORIGINS=["*"]', False, id="newline"),
+        pytest.param("0123456789abcdef" * 4 + "\n", False, id="trailing-newline"),
+        pytest.param("0123456789ABCDEF" * 4, False, id="upper-case"),
+        pytest.param("0123456789abcdef" * 3, False, id="short"),
+        pytest.param("p@ss word", False, id="other-characters"),
+    ],
+)
+def test_plain_copier_takes_a_secret_only_in_the_drawn_form(
+    questions_only: Path, tmp_path: Path, value: str, accepted: bool
+) -> None:
+    for key in SECRETS:
+        error, _ = copier_verdict(questions_only, tmp_path / key, {key: value})
+        assert (error is None) == accepted, (key, error)
+        if error is not None:
+            assert f"{key} must be 64 lowercase hexadecimal characters" in error
 
 
 # Validators: fastcel's early check (copier.yml's own Jinja) agrees with Copier -------

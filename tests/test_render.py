@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def test_secrets_differ_and_stay_out_of_git(runner: CliRunner, in_tmp: Path) -> 
             assert found.stdout == "", f"{key} is committed in {found.stdout}"
         answers_text = (project / ".copier-answers.yml").read_text()
         assert "password" not in answers_text and "secret_key" not in answers_text
+        # Readable by its owner only: the other users of the machine never see the secrets.
+        assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
 
 
 def test_dest_data_file_and_data(runner: CliRunner, in_tmp: Path) -> None:

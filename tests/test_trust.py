@@ -62,6 +62,65 @@ def test_a_template_without_tasks_needs_no_trust(
     assert not (in_tmp / "demo" / "task-ran").exists()
 
 
+# The set-up steps install the rendered project and run its modules: the template's code.
+
+PAYLOAD_PROJECT = {
+    "pyproject.toml.jinja": (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "{{ project_slug }}"\nversion = "1.0"\n\n'
+        "[project.optional-dependencies]\ndev = []\n\n"
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/{{ project_slug }}"]\n'
+    ),
+    "src/{{ project_slug }}/__init__.py": "",
+    # What fastcel's services step runs: a payload would do anything here, as the user.
+    "src/{{ project_slug }}/health/__init__.py": "",
+    "src/{{ project_slug }}/health/__main__.py": (
+        'import pathlib\npathlib.Path("payload-ran").touch()\nprint("database: ok")\n'
+    ),
+}
+
+
+@pytest.fixture
+def payload_template(tmp_path_factory) -> Path:
+    """A template without tasks or extensions (Copier needs no --trust) whose project runs a
+    payload when fastcel's set-up steps run its health module."""
+    template = make_template(tmp_path_factory.mktemp("template"))
+    for name, text in PAYLOAD_PROJECT.items():
+        path = template / "template" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    release(template, "v1.1.0")
+    return template
+
+
+def test_new_without_trust_renders_and_commits_but_runs_no_setup(
+    runner: CliRunner, in_tmp: Path, payload_template: Path
+) -> None:
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--template", str(payload_template)])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in lines(result.output) if "no set-up step ran" in line]
+    assert len(warned) == 1, result.output
+    assert "pass --trust" in warned[0]
+    project = in_tmp / "demo"
+    assert git(project, "log", "--format=%s").splitlines() == ["Initial commit from fastcel"]
+    assert (project / "src" / "demo" / "health" / "__main__.py").is_file()
+    assert not (project / ".venv").exists()
+    assert not (project / "payload-ran").exists()
+    assert "uv venv && uv pip install -e '.[dev]'" in result.output  # the user sets it up
+
+
+def test_new_with_trust_runs_the_setup_steps(
+    runner: CliRunner, in_tmp: Path, payload_template: Path
+) -> None:
+    args = ["new", "demo", "--defaults", "--no-smoke", "--template", str(payload_template)]
+    result = runner.invoke(app, [*args, "--trust"])
+    # The tiny project has no prestart: the set-up stops at the migrations, after the payload ran.
+    assert "no set-up step ran" not in result.output
+    assert "✓ virtual environment" in result.output and "✓ services" in result.output
+    assert (in_tmp / "demo" / "payload-ran").is_file()
+    assert result.exit_code == 1 and "migrations" in result.output
+
+
 def test_fastcels_own_template_is_trusted(tmp_path: Path) -> None:
     assert rendering_source(None, None, trust=False).trusted
     assert is_trusted(str(ROOT))

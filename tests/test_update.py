@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,19 @@ def test_plain_copier_update_and_fastcel_update_bring_version_b(
     assert f"{A} → {B}" in output
     assert re.search(r"modified\s+README\.md", output), output
     assert "Next steps" in output
+
+
+def test_a_dotenv_the_update_writes_anew_is_private(
+    runner: CliRunner, repo: Path, project: Path
+) -> None:
+    """`.env` is the user's once generated, but an update writes it again when it was deleted:
+    with the new secrets it draws, readable by its owner only."""
+    (project / ".env").unlink()
+    change_template(repo)
+    fastcel(runner, "update", str(project), "--defaults")
+    assert_updated(project)
+    assert "APP_SECRET_KEY=" in (project / ".env").read_text()
+    assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
 
 
 def test_pretend_lists_the_changes_and_writes_nothing(
@@ -483,11 +497,15 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
     for step in ("copier update", "dependencies", "services", "migrations"):
         assert f"✓ {step}" in output, output
     assert f"{A} → {B}" in output
-    assert "1 migration(s) applied" in output and f"superuser {admin} created" in output, output
+    # 0003 and every migration after it (numbered in order, as the template names them).
+    versions = sorted(path.name for path in (repo / Path(ACCOUNTS_MIGRATION).parent).glob("*.py"))
+    applied = versions[versions.index(Path(ACCOUNTS_MIGRATION).name) :]
+    assert f"{len(applied)} migration(s) applied" in output, output
+    assert f"superuser {admin} created" in output, output
     assert password not in output
 
     current = run_in_project(project, embedded, "alembic", "current")
-    assert "0003 (head)" in current, current
+    assert f"{applied[-1].partition('_')[0]} (head)" in current, current
     with contextlib.closing(sqlite3.connect(project / "var" / "app.db")) as db:
         rows = db.execute(
             "SELECT id, email, username, hashed_password, is_superuser FROM users ORDER BY id"

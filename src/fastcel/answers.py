@@ -171,6 +171,15 @@ def is_prompted(spec: dict[str, Any]) -> bool:
     return spec.get("when", True) is not False
 
 
+def is_drawn(spec: dict[str, Any]) -> bool:
+    """A hidden or computed answer: a secret the template draws, or a value it derives.
+
+    Copier validates neither, and writes both where the template puts them (.env): one given
+    with --data could carry a newline and a setting of its own into that file.
+    """
+    return spec.get("secret") is True or not is_prompted(spec)
+
+
 def coerce(key: str, raw: Any, questions: dict[str, dict[str, Any]] | None) -> Any:
     """Check one answer against its question; return it in the question's type."""
     if questions is None:
@@ -179,6 +188,11 @@ def coerce(key: str, raw: Any, questions: dict[str, dict[str, Any]] | None) -> A
         known = ", ".join(k for k, spec in questions.items() if is_prompted(spec))
         raise UsageError(f"unknown --data key {key!r} (known keys: {known})")
     spec = questions[key]
+    if is_drawn(spec):
+        raise UsageError(
+            f"{key} is drawn by the template (a secret or computed answer), never given with "
+            "--data or --data-file: leave it out"
+        )
     kind = question_type(spec)
     value: Any = raw
     if kind == "bool":

@@ -105,6 +105,13 @@ def _step_line(
     console.print(line, soft_wrap=True)
 
 
+UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
+UNTRUSTED_SETUP = (
+    "no set-up step ran (install, migrations, smoke test): they would run the template's "
+    f"code; {UNTRUSTED_HINT}"
+)
+
+
 @app.command()
 def new(
     name: Annotated[
@@ -176,8 +183,9 @@ def new(
         bool,
         typer.Option(
             "--trust",
-            help="Let a --template run its own tasks and Jinja extensions (only for "
-            "templates you trust; the bundled one is always trusted).",
+            help="Let a --template run its own tasks and Jinja extensions, and run the set-up "
+            "steps, which run its code (only for templates you trust; the bundled one is "
+            "always trusted).",
         ),
     ] = False,
     python: Annotated[
@@ -240,7 +248,12 @@ def new(
         _step_line(out, "render", True, time.monotonic() - start, str(target))
 
         project = steps.Project.from_answers(target, answered, python=python)
-        for func in steps.plan(setup=not no_setup, smoke=not no_smoke):
+        # Installing the project and running its modules runs the template's code, as its
+        # tasks would: only for a template that Copier was allowed to trust.
+        setup = not no_setup and source.trusted
+        if not no_setup and not source.trusted:
+            _err().print(Text(f"Warning: {UNTRUSTED_SETUP}", style="yellow"), soft_wrap=True)
+        for func in steps.plan(setup=setup, smoke=not no_smoke):
             with out.status(f"{func.title}…"):  # type: ignore[attr-defined]
                 result = func(project)
             _step_line(
@@ -255,7 +268,7 @@ def new(
                 result.error.note = f"The generated files stay in {target}."
                 raise result.error
 
-        lines = steps.next_steps(project, venv=not no_setup)
+        lines = steps.next_steps(project, venv=setup)
         out.print(Panel(Text("\n".join(lines)), title="Next steps", expand=False))
 
 
@@ -287,7 +300,11 @@ def update(
     ] = False,
     trust: Annotated[
         bool,
-        typer.Option("--trust", help="Let the template run its tasks and Jinja extensions."),
+        typer.Option(
+            "--trust",
+            help="Let the template run its tasks and Jinja extensions, and run the follow-up "
+            "steps (install, migrations), which run its code.",
+        ),
     ] = False,
 ) -> None:
     """Update a generated project to a newer template version, then migrate its database.
@@ -325,6 +342,11 @@ def update(
         if result.conflicts:
             raise ConflictsFound(result.conflicts)
         project, todo = updating.follow_up(result)
+        if todo and not result.trusted:
+            names = ", ".join(func.title for func in todo)  # type: ignore[attr-defined]
+            message = f"{names} not run: they would run the template's code; {UNTRUSTED_HINT}"
+            _err().print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
+            todo = []
         for func in todo:
             with out.status(f"{func.title}…"):  # type: ignore[attr-defined]
                 step_result = func(project)

@@ -13,6 +13,8 @@ from .errors import FastcelError, UsageError
 from .template import Source, bundled_template, rendering_source
 
 ANSWERS_FILE = ".copier-answers.yml"
+# The files of a project that hold its drawn secrets.
+SECRET_FILES = (".env",)
 
 
 def check_destination(dest: Path) -> None:
@@ -95,7 +97,19 @@ def render_from(
         raise FastcelError(f"rendering failed: {where}{_one_line(str(err))}") from err
     except (UserMessageError, CopierError) as err:
         raise FastcelError(f"rendering failed: {_one_line(str(err))}") from err
+    make_private(dest)
     return read_answers(dest)
+
+
+def make_private(project: Path, names: tuple[str, ...] = SECRET_FILES) -> None:
+    """Let only the owner read and write the project's secret files (mode 600).
+
+    Copier writes them with the template file's mode, readable by every user of the machine.
+    """
+    for name in names:
+        path = project / name
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
 
 
 def read_answers(project: Path) -> dict[str, Any]:

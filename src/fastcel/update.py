@@ -19,7 +19,7 @@ from typing import Any
 from . import store
 from .answers import bundled_questions, check_recorded
 from .errors import FastcelError, UsageError
-from .generate import ANSWERS_FILE, read_answers, untrusted
+from .generate import ANSWERS_FILE, SECRET_FILES, make_private, read_answers, untrusted
 from .steps import (
     Project,
     Step,
@@ -51,6 +51,7 @@ class UpdateResult:
     changes: list[Change] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
+    trusted: bool = True  # the template's code may run here (its own, or --trust)
 
     @property
     def new_migrations(self) -> list[str]:
@@ -185,7 +186,9 @@ def update(
             result = _apply(copy, answers, vcs_ref=vcs_ref, defaults=defaults, trusted=trusted)
         result.path, result.pretend = path, True
         return result
-    return _apply(path, answers, vcs_ref=vcs_ref, defaults=defaults, trusted=trusted)
+    result = _apply(path, answers, vcs_ref=vcs_ref, defaults=defaults, trusted=trusted)
+    result.trusted = trusted
+    return result
 
 
 def _apply(
@@ -196,6 +199,7 @@ def _apply(
     from copier.errors import CopierAnswersInterrupt, UnsafeTemplateError
 
     head = _git(path, "rev-parse", "HEAD").stdout.strip()
+    missing = tuple(name for name in SECRET_FILES if not (path / name).exists())
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Dirty template changes")
@@ -226,6 +230,8 @@ def _apply(
                 "template changes?)"
             )
         raise FastcelError(f"copier update failed: {message}; {where}") from err
+    # A secret file the update wrote anew (the user had deleted it) is private, as after `new`.
+    make_private(path, missing)
     after = read_answers(path)
     return UpdateResult(
         path=path,
@@ -249,7 +255,8 @@ def _roll_back(path: Path, head: str) -> str:
 def follow_up(result: UpdateResult) -> tuple[Project, list[Step]]:
     """The project and the steps an applied update calls for: reinstall when
     pyproject.toml changed, migrate when new migrations arrived. No steps without
-    a .venv, with conflicts or in pretend."""
+    a .venv, with conflicts or in pretend. The steps run the template's code: the caller
+    runs them only for a trusted template (`result.trusted`)."""
     project = Project.from_answers(result.path, read_answers(result.path))
     if result.pretend or result.conflicts or not project.bin("python").exists():
         return project, []

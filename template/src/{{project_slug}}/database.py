@@ -1,10 +1,11 @@
 """The one SQLAlchemy engine of the process, its sessions and the declarative base."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends
+from anyio import Semaphore, fail_after, to_thread
+from fastapi import Depends, HTTPException, status
 from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -56,32 +57,59 @@ def _enforce_foreign_keys(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_database_url = get_settings().database_url
+settings = get_settings()
 engine = create_engine(
-    _database_url,
+    settings.database_url,
     pool_pre_ping=True,
-    # As many connections as the API publishes tasks at once (each records its task first):
-    # fewer would open and close connections beyond the pool under load.
-    pool_size=get_settings().database_pool_size,
-    connect_args=_connect_args(_database_url),
+    # One connection for each request session (DATABASE_POOL_SIZE, see get_session) and each
+    # task being published (CELERY_BROKER_POOL_LIMIT; jobs/router.py holds that many at most):
+    # neither waits for the other. The overflow serves the rest (readiness checks, WebSocket
+    # authorisations), opened and closed as needed.
+    pool_size=settings.database_pool_size + settings.celery_broker_pool_limit,
+    max_overflow=10,
+    pool_timeout=settings.database_pool_timeout,
+    connect_args=_connect_args(settings.database_url),
 )
 if engine.dialect.name == "sqlite":
     event.listen(engine, "connect", _enforce_foreign_keys)
 SessionLocal = sessionmaker(engine, expire_on_commit=False)
 
+# Request sessions open at once. A request beyond waits here, on the event loop: waiting in a
+# worker thread instead (for a pooled connection) would hold the thread that the requests
+# holding connections need to finish, and with every thread waiting, nothing finishes.
+free_sessions = Semaphore(settings.database_pool_size)
 
-def get_session() -> Iterator[Session]:
-    """FastAPI dependency: one session per request, closed afterwards."""
+
+async def get_session() -> AsyncIterator[Session]:
+    """FastAPI dependency: one session per request, closed as soon as the endpoint returns.
+
+    Waits at most DATABASE_POOL_TIMEOUT seconds for one of the DATABASE_POOL_SIZE sessions,
+    then answers 503 "Database busy". Declared with scope="function" (SessionDep): the session
+    and its connection go back before the response is sent, not after a slow client read it.
+    """
+    try:
+        with fail_after(settings.database_pool_timeout):
+            await free_sessions.acquire()
+    except TimeoutError:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "Database busy", headers={"Retry-After": "1"}
+        ) from None
     session = SessionLocal()
     try:
         yield session
     finally:
         try:
-            session.close()
+            if session.in_transaction():
+                # In a thread: giving the connection back rolls it back, a database round trip.
+                await to_thread.run_sync(session.close)
+            else:
+                session.close()
         except DBAPIError as exc:
             # The database went away mid-request: the request has already failed with 503, and
             # an error here would cut that response off.
             logger.warning("Could not close a database session: %s", exc)
+        finally:
+            free_sessions.release()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

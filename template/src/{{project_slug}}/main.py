@@ -1,15 +1,18 @@
 """The FastAPI application: `uvicorn <package>.main:app`."""
 
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -18,6 +21,8 @@ from .api import ROUTERS
 from .config import Settings, get_settings
 from .database import engine
 from .health.router import liveness
+from .jobs.updates import task_updates
+from .middleware import SecurityHeaders
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +32,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What is loaded by now lives as long as the process: keep it out of the garbage
     # collector's full passes, which would otherwise pause requests (p99 latency).
     gc.freeze()
-    yield
+    # Sync endpoints and dependencies run in these threads (WEB_THREADS; see database.py for
+    # why requests never wait for a database connection in one).
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
+    # One listener of task updates for all the process's WebSockets (jobs/updates.py).
+    async with task_updates(app):
+        yield
     # Close pooled database connections on shutdown.
     engine.dispose()
 
@@ -42,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # Bodies over it get 413 as they arrive, before they are read into memory.
+        max_body_size=settings.request_max_bytes,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -51,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    # The last added runs first: a request naming a host that is not ours gets 400 before
+    # anything else reads it, and every answer, that 400 included, gets the security headers.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)
     for error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
@@ -69,19 +85,43 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 as FastAPI answers it; without the inputs when JSON cannot carry them back.
-
-    Python's JSON parser accepts NaN, Infinity and lone surrogates ("\\ud800"): echoed back in
-    each error's "input", they would turn the 422 into a 500.
-    """
+    """422 as FastAPI answers it, but each error's "input" cut short (see `_echo`)."""
+    errors = []
+    for error in exc.errors():
+        shown = {key: value for key, value in error.items() if key != "input"}
+        if "input" in error and (echo := _echo(error["input"])) is not _OMITTED:
+            shown["input"] = echo
+        errors.append(shown)
     try:
-        return await request_validation_exception_handler(request, exc)
-    except ValueError:  # from json.dumps, and UnicodeEncodeError from encoding it to UTF-8
-        errors = [
-            {key: value for key, value in error.items() if key not in {"input", "ctx"}}
-            for error in exc.errors()
-        ]
-        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        content = jsonable_encoder({"detail": errors})
+        return JSONResponse(content, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    except ValueError:  # an error's "ctx" that JSON cannot carry; UnicodeEncodeError included
+        for error in errors:
+            error.pop("ctx", None)
+        return JSONResponse(
+            jsonable_encoder({"detail": errors}), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+
+
+# An offending value is echoed back cut to this many characters: enough to recognise it, and
+# never a copy of a large body.
+ECHO_CHARS = 64
+_OMITTED = object()
+
+
+def _echo(value: Any) -> Any:
+    """What a 422 shows of an offending value: itself if short, a prefix of a long string, or
+    _OMITTED (a long list or object; a value that JSON cannot carry back, such as NaN or a lone
+    surrogate "\\ud800", which Python's JSON parser accepts).
+    """
+    if isinstance(value, str):
+        value = value[:ECHO_CHARS]
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        text.encode()
+    except (TypeError, ValueError):
+        return _OMITTED
+    return value if isinstance(value, str) or len(text) <= ECHO_CHARS else _OMITTED
 
 
 app = create_app()

@@ -4,6 +4,7 @@
 from .auth.models import LoginFailure
 from .database import Base
 from .jobs.models import TaskRun
+from .rate_limits import RateCounter
 from .users.models import User
 
-__all__ = ["Base", "LoginFailure", "TaskRun", "User"]
+__all__ = ["Base", "LoginFailure", "RateCounter", "TaskRun", "User"]

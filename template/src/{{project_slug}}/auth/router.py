@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 
+from .. import rate_limits
 from ..config import get_settings
 from ..database import SessionDep
 from ..errors import UNREADABLE_BODY, error
@@ -30,9 +31,24 @@ PasswordField = Annotated[str, Form(min_length=1, max_length=MAX_LENGTH)]
     responses={
         **UNREADABLE_BODY,
         status.HTTP_409_CONFLICT: error("Another user has this email or username"),
+        status.HTTP_429_TOO_MANY_REQUESTS: error(
+            "Too many sign-ups from this client address; see Retry-After"
+        ),
     },
 )
-def signup(data: SignupRequest, session: SessionDep) -> UserRead:
+def signup(data: SignupRequest, request: Request, session: SessionDep) -> UserRead:
+    limit = rate_limits.Limit(
+        f"signups:address:{rate_limits.client_address(request)}",
+        get_settings().signups_per_hour_per_address,
+        3600,
+    )
+    # Committed whatever follows: a sign-up refused (409) cost a password hash too.
+    try:
+        rate_limits.hit(session.connection(), [limit])
+    except rate_limits.RateLimitedError as exc:
+        session.commit()
+        raise rate_limits.too_many_requests("Too many sign-ups", exc) from None
+    session.commit()
     try:
         user = service.signup(session, data)
     except AccountTakenError as exc:

@@ -5,16 +5,20 @@ Every task has an owner, the user who started it: only they (and superusers) see
 
 import asyncio
 import json
+import logging
 import uuid
-from typing import Annotated, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from anyio import CapacityLimiter, to_thread
+from celery import Celery
 from celery.result import AsyncResult
 from celery.states import READY_STATES
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.concurrency import run_in_threadpool
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from .. import queue_cap, rate_limits
 from ..auth.dependencies import (
     AUTHENTICATED,
     CurrentUser,
@@ -26,9 +30,19 @@ from ..celery_app import CeleryDep
 from ..config import get_settings
 from ..database import SessionDep, SessionLocal
 from ..errors import UNREADABLE_BODY, error
+from ..pagination import Limit, Offset
 from . import service
 from .schemas import DivideRequest, TaskCreated, TaskRunRead, TaskStatus
 from .tasks import divide
+from .updates import (
+    RESULT_BACKEND_ERRORS,
+    TaskUpdates,
+    TooManySocketsError,
+    UpdatesUnavailableError,
+    Watch,
+)
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/tasks",
@@ -40,11 +54,13 @@ router = APIRouter(
 )
 ws_router = APIRouter(tags=["tasks"])
 
-POLL_SECONDS = 0.5
 # The WebSocket's first message must carry the token within this time.
 AUTH_SECONDS = 10
 MAX_TOKEN_LENGTH = 4096
 NOT_FOUND = {status.HTTP_404_NOT_FOUND: error("No task of yours has this id")}
+RESULT_BACKEND_UNAVAILABLE = "Result backend unavailable"
+# The WebSocket's close code when it was open for WS_MAX_SECONDS: 4000 + HTTP's 408 (timeout).
+CLOSE_LIFETIME = 4408
 
 # Publishing and reading results talk to the broker and the result backend with blocking
 # clients: that part runs in FastAPI's thread pool, off the event loop. Sending a task awaits
@@ -57,16 +73,33 @@ NOT_FOUND = {status.HTTP_404_NOT_FOUND: error("No task of yours has this id")}
 publishers = CapacityLimiter(get_settings().celery_broker_pool_limit)
 
 
-@router.post("/divide", status_code=status.HTTP_202_ACCEPTED, responses=UNREADABLE_BODY)
-async def start_divide(request: DivideRequest, owner: TokenClaimsDep) -> TaskCreated:
+@router.post(
+    "/divide",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **UNREADABLE_BODY,
+        status.HTTP_429_TOO_MANY_REQUESTS: error(
+            "Too many tasks started by this user or client address; see Retry-After"
+        ),
+        status.HTTP_503_SERVICE_UNAVAILABLE: error(
+            "The database or the task queue is unavailable, or the queue is full"
+        ),
+    },
+)
+async def start_divide(data: DivideRequest, owner: TokenClaimsDep, request: Request) -> TaskCreated:
     # The token is checked here, its user by the INSERT that records the task (one round trip
     # to the database for both; see service.start_task).
+    address = rate_limits.client_address(request)
     try:
         task_id = await to_thread.run_sync(
-            service.start_task, owner, divide, request.x, request.y, limiter=publishers
+            service.start_task, owner, address, divide, data.x, data.y, limiter=publishers
         )
     except service.OwnerRefusedError:
         raise invalid_token() from None
+    except rate_limits.RateLimitedError as exc:
+        raise rate_limits.too_many_requests("Too many tasks started", exc) from None
+    except queue_cap.QueueFullError:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue full") from None
     except BrokerUnavailable:
         # The broker's address stays in the log (celery's own), not in the answer.
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue unavailable") from None
@@ -77,15 +110,23 @@ async def start_divide(request: DivideRequest, owner: TokenClaimsDep) -> TaskCre
 def list_tasks(
     user: CurrentUser,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[TaskRunRead]:
     """The caller's own tasks, newest first."""
     runs = service.list_runs(session, user, offset, limit)
     return [TaskRunRead.model_validate(run) for run in runs]
 
 
-@router.get("/{task_id}", responses=NOT_FOUND)
+@router.get(
+    "/{task_id}",
+    responses={
+        **NOT_FOUND,
+        status.HTTP_503_SERVICE_UNAVAILABLE: error(
+            "The database or the result backend is unavailable"
+        ),
+    },
+)
 def get_task(
     task_id: uuid.UUID, user: CurrentUser, session: SessionDep, celery: CeleryDep
 ) -> dict[str, Any]:
@@ -93,20 +134,41 @@ def get_task(
         service.get_run(session, task_id, user)
     except service.TaskNotFoundError:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Task not found") from None
-    return TaskStatus.from_result(AsyncResult(str(task_id), app=celery)).public()
+    try:
+        task = TaskStatus.from_result(AsyncResult(str(task_id), app=celery))
+    except RESULT_BACKEND_ERRORS as exc:
+        # Its address stays in the log, not in the answer.
+        logger.error("Result backend unavailable: %s", exc)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, RESULT_BACKEND_UNAVAILABLE
+        ) from None
+    return task.public()
 
 
-def _may_watch(token: str, task_id: uuid.UUID) -> bool:
+def _watcher_id(token: str, task_id: uuid.UUID) -> int | None:
+    """The id of the token's user if the task is theirs to watch, else None."""
     # A session of its own, closed at once: the socket may stay open for minutes.
     with SessionLocal() as session:
         user = user_for_token(session, token)
         if user is None:
-            return False
+            return None
         try:
             service.get_run(session, task_id, user)
         except service.TaskNotFoundError:
-            return False
-    return True
+            return None
+        return user.id
+
+
+def _origin_allowed(websocket: WebSocket) -> bool:
+    """A browser names the page's origin: only CORS_ORIGINS and the API's own are let in.
+
+    Without this check any web page could open the socket; clients other than browsers send no
+    Origin and pass.
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None or origin in get_settings().cors_origins:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
 async def _read_token(websocket: WebSocket) -> str | None:
@@ -127,37 +189,80 @@ async def _read_token(websocket: WebSocket) -> str | None:
     return token if isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH else None
 
 
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Read (and ignore) what the client sends, until it leaves."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
 @ws_router.websocket("/ws/tasks/{task_id}")
 async def watch_task(websocket: WebSocket, task_id: uuid.UUID, celery: CeleryDep) -> None:
     """Send {"token": "<access token>"} first; then {"state": ...} arrives on every change, then
-    the final status as GET /tasks/{id} gives it.
+    the final status as GET /tasks/{id} gives it, and the socket closes with 1000.
 
-    Without a valid token, or for a task that is not the caller's, the socket is closed with
-    code 1008 (policy violation) before anything is sent.
+    Refused at the handshake (HTTP 403): a browser Origin other than CORS_ORIGINS or the API's
+    own, and a task id that is not a UUID. Otherwise the socket closes with:
+    - 1008 (policy violation), before anything is sent: no valid token within AUTH_SECONDS, or
+      a task that is not the caller's;
+    - 1013 (try again later): WS_MAX_CONNECTIONS sockets open in this process, or
+      WS_MAX_PER_USER of the caller's (reason "Too many connections"); or the result backend is
+      unavailable (reason "Result backend unavailable");
+    - 4408: open for WS_MAX_SECONDS (reason "Maximum lifetime reached"); GET /tasks/{id} or a
+      new socket tells the rest.
     """
+    if not _origin_allowed(websocket):
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
+        return
+    updates: TaskUpdates = websocket.app.state.task_updates
     await websocket.accept()
     try:
-        token = await _read_token(websocket)
+        async with asyncio.timeout(get_settings().ws_max_seconds):
+            code, reason = await _follow(websocket, updates, task_id, celery)
+    except TimeoutError:
+        code, reason = CLOSE_LIFETIME, "Maximum lifetime reached"
     except WebSocketDisconnect:
         return
-    if token is None or not await run_in_threadpool(_may_watch, token, task_id):
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="Not authorised")
-        return
-    result = AsyncResult(str(task_id), app=celery)
-    last_state = None
-    while True:
-        task = await run_in_threadpool(TaskStatus.from_result, result)
-        if task.state in READY_STATES:
-            await websocket.send_json(task.public())
-            await websocket.close()
-            return
-        if task.state != last_state:
-            await websocket.send_json({"state": task.state})
-            last_state = task.state
-        # Wait for the next poll, but notice at once when the client goes away.
-        try:
-            message = await asyncio.wait_for(websocket.receive(), timeout=POLL_SECONDS)
-        except TimeoutError:
-            continue
-        if message["type"] == "websocket.disconnect":
-            return
+    await websocket.close(code=code, reason=reason)
+
+
+async def _follow(
+    websocket: WebSocket, updates: TaskUpdates, task_id: uuid.UUID, celery: Celery
+) -> tuple[int, str]:
+    """Authorise the socket, then send the task's states until it is ready; the close code."""
+    try:
+        async with updates.socket():
+            token = await _read_token(websocket)
+            user_id = token and await run_in_threadpool(_watcher_id, token, task_id)
+            if not user_id:
+                return status.WS_1008_POLICY_VIOLATION, "Not authorised"
+            async with updates.user_socket(user_id), updates.watch(str(task_id)) as watch:
+                return await _send_states(websocket, watch, AsyncResult(str(task_id), app=celery))
+    except TooManySocketsError:
+        return status.WS_1013_TRY_AGAIN_LATER, "Too many connections"
+    except UpdatesUnavailableError:
+        return status.WS_1013_TRY_AGAIN_LATER, RESULT_BACKEND_UNAVAILABLE
+
+
+async def _send_states(websocket: WebSocket, watch: Watch, result: AsyncResult) -> tuple[int, str]:
+    leaving = asyncio.create_task(_until_disconnect(websocket))
+    changed = asyncio.create_task(watch.changed())
+    try:
+        while True:
+            await asyncio.wait({leaving, changed}, return_when=asyncio.FIRST_COMPLETED)
+            if leaving.done():
+                raise WebSocketDisconnect
+            if watch.unavailable:
+                return status.WS_1013_TRY_AGAIN_LATER, RESULT_BACKEND_UNAVAILABLE
+            if watch.state in READY_STATES:
+                # One read of the result, in a thread (the listener saw only the state).
+                try:
+                    task = await run_in_threadpool(TaskStatus.from_result, result)
+                except RESULT_BACKEND_ERRORS:
+                    return status.WS_1013_TRY_AGAIN_LATER, RESULT_BACKEND_UNAVAILABLE
+                await websocket.send_json(task.public())
+                return status.WS_1000_NORMAL_CLOSURE, ""
+            await websocket.send_json({"state": watch.state})
+            changed = asyncio.create_task(watch.changed())
+    finally:
+        leaving.cancel()
+        changed.cancel()

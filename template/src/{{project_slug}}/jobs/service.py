@@ -8,7 +8,9 @@ from celery import Task
 from sqlalchemy import DateTime, String, Uuid, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
+from .. import queue_cap, rate_limits
 from ..auth.security import TokenClaims, holder_criteria
+from ..config import get_settings
 from ..database import engine
 from ..users.models import User
 from .models import TaskRun
@@ -46,14 +48,20 @@ RECORD_RUN = (
 autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def start_task(owner: TokenClaims, task: Task, *args: object) -> str:
-    """Record who starts the task, then send it; return its id.
+def start_task(owner: TokenClaims, address: str, task: Task, *args: object) -> str:
+    """Count the request, record who starts the task, then send it; return its id.
 
+    The owner's and the client address's rate limits come first (rate_limits.RateLimitedError).
     One INSERT both records the run and checks the token's user (`holder_criteria`): no row, no
     user, and OwnerRefusedError. The record is committed first, so its owner can follow the task
-    from the moment it exists. If sending fails (the broker is unreachable: kombu's
-    OperationalError, raised on), the record goes again.
+    from the moment it exists. If sending fails (the queue is full: queue_cap.QueueFullError;
+    the broker is unreachable: kombu's OperationalError; both raised on), the record goes again.
     """
+    settings = get_settings()
+    limits = [
+        rate_limits.Limit(f"tasks:user:{owner.user_id}", settings.tasks_per_minute_per_user, 60),
+        rate_limits.Limit(f"tasks:address:{address}", settings.tasks_per_minute_per_address, 60),
+    ]
     task_id = uuid.uuid4()
     values = {
         "id": task_id,
@@ -63,10 +71,11 @@ def start_task(owner: TokenClaims, task: Task, *args: object) -> str:
         "issued_at": owner.issued,
     }
     with autocommit.connect() as connection:
+        rate_limits.hit(connection, limits)
         if connection.execute(RECORD_RUN, values).scalar_one_or_none() is None:
             raise OwnerRefusedError(owner.user_id)
         try:
-            task.apply_async(args, task_id=str(task_id))
+            queue_cap.send(task, args, task_id=str(task_id))
         except Exception:
             connection.execute(delete(TaskRun).where(TaskRun.id == task_id))
             raise

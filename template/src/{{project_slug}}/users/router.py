@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from ..auth.dependencies import AUTHENTICATED, SUPERUSER_ONLY, CurrentUser, Superuser
 from ..database import SessionDep
 from ..errors import UNREADABLE_BODY, Responses, error
+from ..pagination import Limit, Offset
 from . import service
 from .models import User
 from .schemas import MAX_USER_ID, UserRead, UserUpdate, UserUpdateMe
@@ -42,7 +43,8 @@ def _update(session: Session, user: User, changes: dict[str, object]) -> UserRea
 
 
 @router.get("/me", responses=AUTHENTICATED)
-def read_me(user: CurrentUser) -> UserRead:
+async def read_me(user: CurrentUser) -> UserRead:
+    # No database work of its own (the user is loaded): on the event loop, two thread hops fewer.
     return UserRead.model_validate(user)
 
 
@@ -65,9 +67,8 @@ def delete_me(user: CurrentUser, session: SessionDep) -> None:
 def list_users(
     _: Superuser,
     session: SessionDep,
-    # There are never more users than ids: a larger offset could only answer [].
-    offset: Annotated[int, Query(ge=0, le=MAX_USER_ID)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in service.list_users(session, offset, limit)]
 

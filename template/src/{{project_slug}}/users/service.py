@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import queue_cap
 from ..auth.passwords import password_problem
 from ..auth.security import hash_password, verify_password
 from ..config import Settings
@@ -111,12 +112,13 @@ def delete_user(session: Session, user: User) -> None:
 
 
 def enqueue_welcome_email(user: User) -> str | None:
-    """Queue the welcome email; return the task id, or None when the broker is unreachable."""
+    """Queue the welcome email; return the task id, or None when the broker is unreachable or
+    the queue full."""
     try:
-        result = send_welcome_email.delay(user.id)
-    except BrokerUnavailable:
+        result = queue_cap.send(send_welcome_email, (user.id,))
+    except (BrokerUnavailable, queue_cap.QueueFullError):
         # The user exists either way; losing a welcome email must not fail the sign-up.
-        logger.exception("Welcome email for user %s not queued: broker unreachable", user.id)
+        logger.exception("Welcome email for user %s not queued", user.id)
         return None
     logger.info("Welcome email for user %s queued as task %s", user.id, result.id)
     return result.id
