@@ -120,7 +120,10 @@ def check_compose(project: Path) -> list[str]:
     each container given only the settings it needs."""
     problems: list[str] = []
     text = (project / "compose.yaml").read_text()
-    services = yaml.safe_load(text)["services"]
+    try:
+        services = yaml.safe_load(text)["services"]
+    except (yaml.YAMLError, TypeError, KeyError):
+        return []  # reported above as invalid YAML, or by the compose schema check
     env_keys = [
         line.partition("=")[0]
         for line in (project / ".env").read_text().splitlines()

@@ -78,7 +78,7 @@ class ResultPoller:
             for start in range(0, len(task_ids), IDS_PER_QUERY):
                 chunk = task_ids[start : start + IDS_PER_QUERY]
                 query = select(table.c.task_id, table.c.status).where(table.c.task_id.in_(chunk))
-                found.update(connection.execute(query).tuples())
+                found.update(connection.execute(query).tuples().all())
         return found
 
     def _connect(self) -> tuple[Engine, Table]:
