@@ -282,7 +282,9 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "v1"], ["tag", "v1"]):
         git(template, *args)
     env = clean_env(**CLOSED)
-    run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke", f"--template={template}")
+    run_fastcel(
+        tmp_path, env, "new", "demo", "--defaults", "--no-smoke", "--trust", f"--template={template}"
+    )
     versions = template / "template" / "migrations" / "versions"
     head = max(int(path.name[:4]) for path in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
     revision, down_revision = f"{head + 1:04d}", f"{head:04d}"
@@ -292,7 +294,7 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
     )
     for args in (["add", "-A"], ["commit", "-q", "-m", "v2"], ["tag", "v2"]):
         git(template, *args)
-    output = run_fastcel(tmp_path, env, "update", "demo", "--defaults")
+    output = run_fastcel(tmp_path, env, "update", "demo", "--defaults", "--trust")
     for step in ("copier update", "services", "migrations"):
         assert f"✓ {step}" in output, output
     assert re.search(rf"added +migrations/versions/{revision}_add_users_note\.py", output), output

@@ -431,7 +431,7 @@ OLD_API_CREATE_USERS = """
 import json, sys
 from fastapi.testclient import TestClient
 from demo.main import app
-with TestClient(app) as client:
+with TestClient(app, base_url="http://localhost") as client:
     made = [client.post("/users", json={"email": email, "full_name": "Old " + email})
             for email in sys.argv[1:]]
     assert all(r.status_code == 201 for r in made), [(r.status_code, r.text) for r in made]
@@ -446,7 +446,7 @@ admin, admin_password, user_id, email, password = sys.argv[1:]
 def token(client, login, secret):
     answer = client.post("/auth/token", data={"username": login, "password": secret})
     return answer.status_code, answer.json().get("access_token")
-with TestClient(app) as client:
+with TestClient(app, base_url="http://localhost") as client:
     seen = {"anonymous": client.get("/users").status_code}
     seen["admin login"], admin_token = token(client, admin, admin_password)
     seen["before"], _ = token(client, email, password)
@@ -477,7 +477,9 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
     previous = last_commit_without(repo, ACCOUNTS_MIGRATION)
     git(repo, "tag", A, previous)
     build = clean_env(**CLOSED)
-    run_fastcel(tmp_path, build, "new", "demo", "--defaults", "--no-smoke", f"--template={repo}")
+    run_fastcel(
+        tmp_path, build, "new", "demo", "--defaults", "--no-smoke", "--trust", f"--template={repo}"
+    )
     project = tmp_path / "demo"
     assert answers_of(project)["_commit"] == A
     assert not (project / "migrations" / "versions" / Path(ACCOUNTS_MIGRATION).name).exists()
@@ -493,7 +495,7 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
         "FIRST_SUPERUSER_USERNAME": "root",
         "FIRST_SUPERUSER_PASSWORD": password,
     }
-    output = run_fastcel(tmp_path, {**build, **first}, "update", "demo", "--defaults")
+    output = run_fastcel(tmp_path, {**build, **first}, "update", "demo", "--defaults", "--trust")
     for step in ("copier update", "dependencies", "services", "migrations"):
         assert f"✓ {step}" in output, output
     assert f"{A} → {B}" in output
