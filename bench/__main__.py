@@ -1,10 +1,11 @@
 """`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
 
-    python -m bench [--only generation,api,load,worker,matrix] [--matrix] [--runs N] [--readme]
-                    [--template DIR]
+    python -m bench [--only generation,api,load,sockets,worker,matrix] [--matrix] [--runs N]
+                    [--readme] [--template DIR]
 
 Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
-load (the generated API at 30 to 200 concurrent clients, one and two processes), worker
+load (the generated API at 30 to 200 concurrent clients, one and two processes), sockets (API
+latency beside 0 to 2,000 open WebSockets, per result backend), worker
 (generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
 minutes long, so only with --matrix or --only matrix). Run from the repository root with the
 Python that has fastcel installed (the dev or CI venv); needs PostgreSQL, Redis and RabbitMQ on
@@ -23,12 +24,13 @@ from pathlib import Path
 
 from bench.stats import fmt_seconds
 
-SECTIONS = ("generation", "api", "load", "worker", "matrix")
-DEFAULT = ("generation", "api", "load", "worker")
+SECTIONS = ("generation", "api", "load", "sockets", "worker", "matrix")
+DEFAULT = ("generation", "api", "load", "sockets", "worker")
 TITLES = {
     "generation": "Generation",
     "api": "Generated API vs minimal FastAPI app",
     "load": "Generated API under concurrent load",
+    "sockets": "Generated API beside open WebSockets",
     "worker": "Generated worker settings vs Celery defaults",
     "matrix": "Option matrix",
 }
@@ -77,8 +79,8 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_section(name: str, project, runs: int) -> str:
-    from bench import api, concurrency, generation, matrix, worker
+def run_section(name: str, project, runs: int, template: Path | None = None) -> str:
+    from bench import api, concurrency, generation, matrix, sockets, worker
 
     if name == "generation":
         return generation.run(project, runs, log)
@@ -86,6 +88,8 @@ def run_section(name: str, project, runs: int) -> str:
         return api.run(project, runs, log)
     if name == "load":
         return concurrency.run(project, log)
+    if name == "sockets":
+        return sockets.run(template, log)
     if name == "worker":
         return worker.run(project, runs, log)
     return matrix.run(log)
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{name}: started")
         section_start = time.perf_counter()
         try:
-            text = run_section(name, project, args.runs)
+            text = run_section(name, project, args.runs, args.template)
         except Exception as err:
             failed.append(name)
             log(f"{name}: failed\n{traceback.format_exc()}")

@@ -84,12 +84,20 @@ def clean_env(drop: tuple[str, ...] = (), **extra: str) -> dict[str, str]:
     return env
 
 
-def prepare(log=print, template: Path | None = None) -> Generated:
+def prepare(
+    log=print, template: Path | None = None, data: dict[str, str] | None = None
+) -> Generated:
     """The cached generated project, rendering and installing it first when missing.
 
-    `template`: a template root (copier.yml and template/) other than this checkout's.
+    `template`: a template root (copier.yml and template/) other than this checkout's; `data`:
+    answers other than the defaults (`--data`), each set of answers cached on its own.
     """
-    key = template_hash(template or ROOT)
+    data = data or {}
+    version = template_hash(template or ROOT)
+    key = version
+    if data:
+        answers = ",".join(f"{name}={value}" for name, value in sorted(data.items()))
+        key += "-" + hashlib.sha256(answers.encode()).hexdigest()[:8]
     base = Path(tempfile.gettempdir()) / f"{CACHE_PREFIX}{key}"
     project = Generated(base / SLUG)
     base.mkdir(exist_ok=True)
@@ -98,19 +106,20 @@ def prepare(log=print, template: Path | None = None) -> Generated:
         if not (base / "ready").exists():
             start = time.monotonic()
             shutil.rmtree(project.path, ignore_errors=True)
-            _build(project, template)
+            _build(project, template, data)
             (base / "ready").write_text(key)
             log(f"built the generated project in {base} ({time.monotonic() - start:.0f} s)")
-    _remove_stale_caches(keep=base)
+    _remove_stale_caches(keep=f"{CACHE_PREFIX}{version}")
     return project
 
 
-def _build(project: Generated, template: Path | None) -> None:
+def _build(project: Generated, template: Path | None, data: dict[str, str]) -> None:
     from fastcel.steps import find_python, uv_binary
 
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     # A template of our own choosing (the benchmark's operator's): trusted.
     other = ["--template", str(template), "--trust"] if template else []
+    other += [f"--data={name}={value}" for name, value in data.items()]
     subprocess.run(
         [fastcel_exe(), "new", SLUG, "--defaults", "--no-setup", "--dest", project.path, *other],
         env=env,
@@ -131,10 +140,11 @@ def _build(project: Generated, template: Path | None) -> None:
     )
 
 
-def _remove_stale_caches(keep: Path) -> None:
-    """Remove the caches of earlier template versions that no other run holds."""
+def _remove_stale_caches(keep: str) -> None:
+    """Remove the caches of earlier template versions (named other than `keep`, with or
+    without answers) that no other run holds."""
     for other in Path(tempfile.gettempdir()).glob(f"{CACHE_PREFIX}*"):
-        if other == keep or not other.is_dir():
+        if other.name.startswith(keep) or not other.is_dir():
             continue
         with open(other / "lock", "a") as lock:
             try:

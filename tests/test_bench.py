@@ -14,7 +14,7 @@ from helpers import ROOT
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
     sys.path.insert(0, str(ROOT))
 
-from bench import SLUG, api, concurrency, load, stats
+from bench import SLUG, api, concurrency, load, sockets, stats
 from bench import readme as readme_of_bench
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
@@ -288,4 +288,39 @@ def test_template_option_needs_a_template_root(tmp_path: Path) -> None:
     (tmp_path / "copier.yml").write_text("")
     assert parse_args(["--template", str(tmp_path)]).template == tmp_path
     assert parse_args([]).template is None
-    assert "load" in DEFAULT
+    assert "load" in DEFAULT and "sockets" in DEFAULT
+
+
+def socket_point(backend: str, count: int, ready_p50: float, closed: int = 0) -> dict:
+    probe = {"ok_rps": 100.0, "p50": ready_p50, "p99": 2 * ready_p50, "failed": 0}
+    point = {"backend": backend, "sockets": count, "db_connections": 4, "closed": closed}
+    return {**point, **{label: dict(probe) for label, _path in sockets.PROBES}}
+
+
+def test_socket_verdicts_judge_the_readiness_p50_at_the_most_sockets() -> None:
+    rows = [
+        socket_point("redis", 0, 20.0),
+        socket_point("redis", 2000, 31.0),
+        socket_point("postgres", 0, 25.0),
+        socket_point("postgres", 2000, 60.0, closed=3),
+    ]
+    redis, postgres = sockets.verdicts(rows)
+    assert redis == (
+        "- redis result backend: GET /health/ready p50 at 2000 sockets 31.0 ms "
+        "(met: < 50 ms); 0 socket(s) closed by the server during the runs"
+    )
+    assert "60.0 ms (NOT met: < 50 ms); 3 socket(s) closed" in postgres
+    table_rows = [line for line in sockets.report(rows).splitlines() if line.startswith("| ")]
+    assert len(table_rows) == 1 + len(rows) * len(sockets.PROBES)  # the header, then the points
+
+
+def test_socket_bench_reads_results_where_the_project_would() -> None:
+    database = api.Database("postgresql+psycopg://postgres@127.0.0.1:5432/bench_ws_x")
+    redis = sockets.backend_env("redis", database, "bench-ws-q")
+    postgres = sockets.backend_env("postgres", database, "bench-ws-q")
+    assert redis["CELERY_RESULT_BACKEND"].startswith("redis://127.0.0.1")
+    assert postgres["CELERY_RESULT_BACKEND"] == ""  # the project's own database
+    for env in (redis, postgres):
+        assert int(env["WS_MAX_CONNECTIONS"]) > max(sockets.SOCKETS)
+        assert int(env["WS_MAX_PER_USER"]) > max(sockets.SOCKETS)
+        assert int(env["WEB_LIMIT_CONCURRENCY"]) > int(env["WS_MAX_CONNECTIONS"])

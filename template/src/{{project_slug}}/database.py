@@ -7,12 +7,16 @@ from typing import Annotated, Any
 from anyio import Semaphore, fail_after, to_thread
 from fastapi import Depends, HTTPException, status
 from sqlalchemy import MetaData, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from .config import get_settings
 
 logger = logging.getLogger(__name__)
+
+# What a database that is down, unreachable or out of connections raises: answered 503.
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
 
 # Stable constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {

@@ -14,12 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from .api import ROUTERS
 from .config import Settings, get_settings
-from .database import engine
+from .database import DATABASE_ERRORS, engine
 from .health.router import liveness
 from .jobs.updates import task_updates
 from .middleware import SecurityHeaders
@@ -67,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # anything else reads it, and every answer, that 400 included, gets the security headers.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
-    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+    for error in DATABASE_ERRORS:
         app.add_exception_handler(error, database_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_api_route("/health", liveness, methods=["GET"], tags=["health"])
@@ -78,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database is down or does not answer: 503 with a JSON error, not a 500 and a trace."""
-    logger.error("Database unavailable during %s %s: %s", request.method, request.url.path, exc)
+    method = request.scope.get("method", "WebSocket")
+    logger.error("Database unavailable during %s %s: %s", method, request.url.path, exc)
     return JSONResponse(
         {"detail": "Database unavailable"}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE
     )

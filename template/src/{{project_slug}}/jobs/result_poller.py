@@ -1,8 +1,8 @@
 """Task updates from a database result backend: one query per interval for all watched tasks.
 
-Celery's database backend opens a new connection for every read (its engine has no pool in a
-process that did not fork): following each socket's task with it would cost a connection per
-socket and poll. The poller keeps one connection and asks for every watched task at once.
+Following each socket's task with Celery's backend would cost a query per socket and poll, in
+the threads that requests need. The poller keeps one connection and asks for every watched task
+at once.
 """
 
 import asyncio
@@ -49,7 +49,9 @@ class ResultPoller:
         try:
             while True:
                 task_ids = self._updates.task_ids()
-                if task_ids:
+                # Unavailable, new sockets are refused (so none watches anything): polling on
+                # with no ids is what notices that the backend is back.
+                if task_ids or not self._updates.available:
                     try:
                         found = await to_thread.run_sync(
                             self._read_states, task_ids, limiter=self._limiter
@@ -71,7 +73,7 @@ class ResultPoller:
                 self._engine.dispose()
 
     def _read_states(self, task_ids: list[str]) -> dict[str, str]:
-        """{task id: state} of the tasks that have a row."""
+        """{task id: state} of the tasks that have a row; with no ids, only connects."""
         engine, table = self._connect()
         found: dict[str, str] = {}
         with engine.connect() as connection:
@@ -83,8 +85,10 @@ class ResultPoller:
 
     def _connect(self) -> tuple[Engine, Table]:
         if self._engine is None or self._table is None:
-            # Making the backend creates its tables if they are missing (and connects).
-            self._table = self._celery.backend.task_cls.__table__
+            backend = self._celery.backend
+            # The backend's first session in this process creates its tables if they are missing.
+            backend.ResultSession().close()
+            self._table = backend.task_cls.__table__
             self._engine = create_engine(
                 self._url,
                 pool_size=1,

@@ -28,7 +28,7 @@ from ..auth.dependencies import (
 )
 from ..celery_app import CeleryDep
 from ..config import get_settings
-from ..database import SessionDep, SessionLocal
+from ..database import DATABASE_ERRORS, SessionDep, SessionLocal
 from ..errors import UNREADABLE_BODY, error
 from ..pagination import Limit, Offset
 from . import service
@@ -206,7 +206,8 @@ async def watch_task(websocket: WebSocket, task_id: uuid.UUID, celery: CeleryDep
       a task that is not the caller's;
     - 1013 (try again later): WS_MAX_CONNECTIONS sockets open in this process, or
       WS_MAX_PER_USER of the caller's (reason "Too many connections"); or the result backend is
-      unavailable (reason "Result backend unavailable");
+      unavailable (reason "Result backend unavailable"), or the database (reason "Database
+      unavailable");
     - 4408: open for WS_MAX_SECONDS (reason "Maximum lifetime reached"); GET /tasks/{id} or a
       new socket tells the rest.
     """
@@ -232,7 +233,11 @@ async def _follow(
     try:
         async with updates.socket():
             token = await _read_token(websocket)
-            user_id = token and await run_in_threadpool(_watcher_id, token, task_id)
+            try:
+                user_id = token and await run_in_threadpool(_watcher_id, token, task_id)
+            except DATABASE_ERRORS as exc:
+                logger.error("Database unavailable for a WebSocket: %s", exc)
+                return status.WS_1013_TRY_AGAIN_LATER, "Database unavailable"
             if not user_id:
                 return status.WS_1008_POLICY_VIOLATION, "Not authorised"
             async with updates.user_socket(user_id), updates.watch(str(task_id)) as watch:
