@@ -85,7 +85,7 @@ def run_section(name: str, project, runs: int, template: Path | None = None) -> 
     if name == "generation":
         return generation.run(project, runs, log)
     if name == "api":
-        return api.run(project, runs, log)
+        return api.run(project, runs, log, template)
     if name == "load":
         return concurrency.run(project, log)
     if name == "sockets":

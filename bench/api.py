@@ -26,11 +26,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench import SLUG
 from bench.cpu import tree_cpu_seconds
 from bench.load import CONNECTIONS, LoadResult, run_load, tool
-from bench.project import Generated, in_project, wait_http
+from bench.project import Generated, in_project, prepare, wait_http
 from bench.services import BROKERS, celery_env, fresh_database, queue_name
 from bench.stats import fmt_ms, fmt_paired, fmt_rate, fmt_ratio, median, paired_ratios, table
 from fastcel.steps import background, free_port
@@ -257,12 +258,17 @@ def enqueue_verdict(row: dict, rate_target: float = 1.0) -> str:
     )
 
 
-def run(project: Generated, runs: int, log: Callable = print) -> str:
-    """The API section: one table, the heaps, and the targets' verdicts."""
+def run(project: Generated, runs: int, log: Callable = print, template: Path | None = None) -> str:
+    """The API section: one table, the heaps, and the targets' verdicts.
+
+    `project` is the template's default (broker Redis); RabbitMQ is measured on a project
+    generated for it (its queues capped by RabbitMQ, its publishes confirmed), same database.
+    """
     rows = []
     with app_database(project, log) as database:
         for broker in BROKERS:
-            rows += measure_broker(project, database, broker, runs, log)
+            own = project if broker == "redis" else prepare(log, template, {"broker": broker})
+            rows += measure_broker(own, database, broker, runs, log)
         heap = heaps(project, database)
     headers = ["broker", "endpoint", "req/s gen / base", "ratio", "p50 gen / base"]
     headers += ["p99 gen / base", "p99 ratio", "CPU/req gen / base", "CPU ratio", "errors"]
