@@ -34,7 +34,7 @@ from bench.load import CONNECTIONS, LoadResult, run_load, tool
 from bench.project import Generated, in_project, prepare, wait_http
 from bench.services import BROKERS, celery_env, fresh_database, queue_name
 from bench.stats import fmt_ms, fmt_paired, fmt_rate, fmt_ratio, median, paired_ratios, table
-from fastcel.steps import background, free_port
+from fastcel.process import background, free_port
 
 # label, method, path, body, whether the generated app's requests carry the bench user's token
 ENDPOINTS = (

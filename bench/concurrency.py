@@ -32,7 +32,7 @@ from bench.load import REQUEST_TIMEOUT, run_load, tool
 from bench.project import Generated, in_project, wait_http
 from bench.services import BROKERS, celery_env, queue_name
 from bench.stats import fmt_ms, fmt_rate, fmt_seconds, table
-from fastcel.steps import background, free_port
+from fastcel.process import background, free_port
 
 CLIENTS = (30, 60, 120, 200)
 PROCESSES = (1, 2)

@@ -114,7 +114,7 @@ def prepare(
 
 
 def _build(project: Generated, template: Path | None, data: dict[str, str]) -> None:
-    from fastcel.steps import find_python, uv_binary
+    from fastcel.interpreters import find_python, uv_binary
 
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     # A template of our own choosing (the benchmark's operator's): trusted.
@@ -127,7 +127,7 @@ def _build(project: Generated, template: Path | None, data: dict[str, str]) -> N
         capture_output=True,
         timeout=300,
     )
-    python, _ = find_python("3.12")
+    python = find_python("3.12").exe
     uv = uv_binary() or "uv"
     venv = project.path / ".venv"
     subprocess.run([uv, "venv", "-q", "--python", python, venv], env=env, check=True, timeout=120)

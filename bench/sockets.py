@@ -29,7 +29,7 @@ from bench.load import REQUEST_TIMEOUT, run_load, tool
 from bench.project import Generated, in_project, prepare
 from bench.services import BROKERS, POSTGRES_ADMIN, celery_env, fresh_database, queue_name
 from bench.stats import fmt_ms, fmt_rate, table
-from fastcel.steps import background
+from fastcel.process import background
 
 BACKENDS = ("redis", "postgres")
 SOCKETS = (0, 500, 2000)

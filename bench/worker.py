@@ -24,7 +24,7 @@ from bench.cpu import tree_cpu_seconds
 from bench.project import Generated, in_project
 from bench.services import BROKERS, REDIS_HOST, REDIS_PORT, celery_env, queue_name, result_backend
 from bench.stats import fmt_paired, fmt_rate, fmt_seconds, median, paired_ratios, table
-from fastcel.steps import background
+from fastcel.process import background
 
 COUNT = 5_000  # tasks per measured run
 WARMUP_COUNT = 500

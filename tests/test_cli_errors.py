@@ -9,7 +9,7 @@ import yaml
 from helpers import git
 from typer.testing import CliRunner
 
-from fastcel import answers
+from fastcel import questions
 from fastcel.cli import app
 
 
@@ -104,7 +104,7 @@ def test_invalid_data_file(runner: CliRunner, in_tmp: Path, content: str, fragme
     assert not (in_tmp / "demo").exists()
 
 
-DRAWN = [key for key, spec in answers.bundled_questions().items() if answers.is_drawn(spec)]
+DRAWN = [key for key, spec in questions.bundled_questions().items() if questions.is_drawn(spec)]
 # A newline in a drawn secret would add a setting of its own to .env.
 INJECTED = "x" * 64 + '\nCORS_ORIGINS=["https://evil.example"]'
 

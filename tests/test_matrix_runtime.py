@@ -36,7 +36,8 @@ from helpers import dotenv
 from matrix import Combination, runtime_combinations
 from test_matrix_static import render
 
-from fastcel.steps import background, find_python, free_port, read_log, uv_binary
+from fastcel.interpreters import find_python, uv_binary
+from fastcel.process import background, free_port, read_log
 
 COMBINATIONS = runtime_combinations()
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,7 +106,7 @@ def shared_env(template_copy, tmp_path_factory) -> Path:
     with open(f"{venv}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (venv / "ready").exists():
-            python, _ = find_python(python_version)
+            python = find_python(python_version).exe
             uv = uv_binary()
             env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
             subprocess.run([uv, "venv", "--clear", "-q", "-p", python, venv], env=env, check=True)

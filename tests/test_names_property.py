@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from typer.testing import CliRunner
 
-from fastcel import answers
+from fastcel import cli_answers, questions
 from fastcel.cli import app
 from fastcel.errors import UsageError
 
-QUESTIONS = answers.load_questions(ROOT)
+QUESTIONS = questions.load_questions(ROOT)
 SLUG_SHAPE = re.compile(r"[a-z][a-z0-9_]*")
 # A good NAME: a letter, then letters, digits, '-', '_' or spaces; at most 63 characters.
 GOOD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,62}")
@@ -137,7 +137,7 @@ def test_every_reserved_slug_is_refused(group: str) -> None:
     let_through = []
     for slug in names:
         reason = expected_refusal(slug)
-        error = answers.project_slug_error(slug)
+        error = questions.validator_error("project_slug", slug)
         if error is None or reason not in error:
             let_through.append((slug, error))
     assert let_through == []
@@ -325,13 +325,13 @@ def test_good_names_give_a_valid_package_name(name: str) -> None:
     """A good NAME is accepted exactly when its slug is free; an accepted slug is a lowercase,
     non-keyword, unshadowed Python identifier made of the NAME's letters and digits."""
     assert GOOD_NAME.fullmatch(name)
-    slug = answers.slug_from_name(name)
+    slug = questions.slug_from_name(name)
     assert SLUG_SHAPE.fullmatch(slug), slug
     assert slug.replace("_", "") == re.sub(r"[^a-z0-9]", "", name.lower())
     assert "__" not in slug and not slug.endswith("_")
     reason = expected_refusal(slug)
     try:
-        data = answers.resolve_answers(name, [], None, QUESTIONS)
+        data = cli_answers.resolve_answers(name, [], None, QUESTIONS)
     except UsageError as err:
         assert reason is not None, (name, slug, err.message)
         assert reason in err.message, err.message
@@ -377,7 +377,7 @@ def test_located_sees_shadowing() -> None:
 )
 @given(
     name=st.from_regex(r"[A-Za-z][A-Za-z0-9 _-]{0,24}", fullmatch=True).filter(
-        lambda n: expected_refusal(answers.slug_from_name(n)) is None
+        lambda n: expected_refusal(questions.slug_from_name(n)) is None
     )
 )
 @example(name="Acme Billing-API")
@@ -392,7 +392,7 @@ def test_good_names_render_an_importable_package(
     assert result.exit_code == 0, (name, result.output)
     project = cwd / name
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    slug = answers.slug_from_name(name)
+    slug = questions.slug_from_name(name)
     assert recorded["project_name"] == name and recorded["project_slug"] == slug
     src = project / "src"
     init = src / slug / "__init__.py"

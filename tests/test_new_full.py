@@ -22,7 +22,9 @@ import yaml
 from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel, run_in_project
 
 import fastcel
-from fastcel.steps import SMOKE_SCRIPT, background, find_python, free_port, read_log
+from fastcel.interpreters import find_python
+from fastcel.process import background, free_port, read_log
+from fastcel.steps.smoke import SMOKE_SCRIPT
 
 pytestmark = pytest.mark.slow
 
@@ -162,7 +164,7 @@ def test_printed_next_steps_work_as_written(tmp_path: Path, setup: bool) -> None
     # could only download a Python (no network here) where PATH has no working python3.12: a
     # `python3` on PATH that fits (never UV_PYTHON, which `uv pip install` would install into).
     wanted = yaml.safe_load((tmp_path / "demo" / ".copier-answers.yml").read_text())
-    python, _ = find_python(wanted["python_version"])
+    python = find_python(wanted["python_version"]).exe
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python3").symlink_to(python)
     shell = clean_env(UVICORN_PORT=str(port), UV_PYTHON_DOWNLOADS="never")
@@ -218,12 +220,12 @@ def test_printed_next_steps_work_as_written(tmp_path: Path, setup: bool) -> None
 
 def test_installed_wheel_renders_from_its_bundled_template(tmp_path: Path) -> None:
     """The wheel carries copier.yml and template/ as fastcel/_template (no checkout needed)."""
-    from fastcel.steps import find_python, uv_binary
+    from fastcel.interpreters import find_python, uv_binary
 
     uv = uv_binary()
     assert uv, "uv is a dependency of fastcel"
     env = clean_env(UV_PYTHON_DOWNLOADS="never")
-    python, _ = find_python("3.11")
+    python = find_python("3.11").exe
     wheels = tmp_path / "dist"
 
     def run(*cmd: str | Path, cwd: Path = tmp_path) -> str:
@@ -283,7 +285,14 @@ def test_update_reruns_migrations(tmp_path: Path) -> None:
         git(template, *args)
     env = clean_env(**CLOSED)
     run_fastcel(
-        tmp_path, env, "new", "demo", "--defaults", "--no-smoke", "--trust", f"--template={template}"
+        tmp_path,
+        env,
+        "new",
+        "demo",
+        "--defaults",
+        "--no-smoke",
+        "--trust",
+        f"--template={template}",
     )
     versions = template / "template" / "migrations" / "versions"
     head = max(int(path.name[:4]) for path in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))

@@ -15,7 +15,7 @@ from helpers import ROOT, rendered
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastcel import answers
+from fastcel import cli_answers, questions
 
 CONFIG = yaml.safe_load((ROOT / "copier.yml").read_text())
 
@@ -154,12 +154,12 @@ NAMES = [
 @pytest.mark.parametrize("name", NAMES, ids=repr)
 def test_project_name_agrees(questions_only: Path, tmp_path: Path, name: str) -> None:
     error, recorded = copier_verdict(questions_only, tmp_path, {"project_name": name})
-    mine = answers.project_name_error(name) or answers.project_slug_error(
-        answers.slug_from_name(name)
+    mine = questions.validator_error("project_name", name) or questions.validator_error(
+        "project_slug", questions.slug_from_name(name)
     )
     assert (error is None) == (mine is None), (error, mine)
     if error is None:
-        assert recorded["project_slug"] == answers.slug_from_name(name)
+        assert recorded["project_slug"] == questions.slug_from_name(name)
     else:
         assert mine.split(" ")[0] in error  # same question named
 
@@ -194,7 +194,7 @@ SLUGS = [
 @pytest.mark.parametrize("slug", SLUGS, ids=repr)
 def test_project_slug_agrees(questions_only: Path, tmp_path: Path, slug: str) -> None:
     error, _ = copier_verdict(questions_only, tmp_path, {"project_slug": slug})
-    assert (error is None) == (answers.project_slug_error(slug) is None), error
+    assert (error is None) == (questions.validator_error("project_slug", slug) is None), error
 
 
 @settings(
@@ -206,12 +206,12 @@ def test_project_slug_agrees(questions_only: Path, tmp_path: Path, slug: str) ->
 @given(name=st.text(alphabet="abcXYZ019 _-./é", min_size=0, max_size=12))
 def test_generated_names_agree(questions_only: Path, tmp_path: Path, name: str) -> None:
     error, recorded = copier_verdict(questions_only, tmp_path / "h", {"project_name": name})
-    mine = answers.project_name_error(name) or answers.project_slug_error(
-        answers.slug_from_name(name)
+    mine = questions.validator_error("project_name", name) or questions.validator_error(
+        "project_slug", questions.slug_from_name(name)
     )
     assert (error is None) == (mine is None), (name, error, mine)
     if error is None:
-        assert recorded["project_slug"] == answers.slug_from_name(name)
+        assert recorded["project_slug"] == questions.slug_from_name(name)
 
 
 @pytest.mark.parametrize(
@@ -228,7 +228,7 @@ def test_generated_names_agree(questions_only: Path, tmp_path: Path, name: str) 
 def test_author_email_agrees(questions_only: Path, tmp_path: Path, email: str, valid: bool) -> None:
     error, _ = copier_verdict(questions_only, tmp_path, {"author_email": email})
     assert (error is None) is valid
-    assert (answers.validator_error("author_email", email) is None) is valid
+    assert (questions.validator_error("author_email", email) is None) is valid
 
 
 def test_copier_rejects_a_slug_with_a_trailing_newline(
@@ -241,7 +241,7 @@ def test_copier_rejects_a_slug_with_a_trailing_newline(
 # --data parsing ----------------------------------------------------------------------
 
 
-QUESTIONS = answers.load_questions(ROOT)
+QUESTIONS = questions.load_questions(ROOT)
 
 
 @pytest.mark.parametrize(
@@ -259,26 +259,26 @@ QUESTIONS = answers.load_questions(ROOT)
 )
 def test_parse_data(pair: str, expected) -> None:
     key = pair.split("=")[0]
-    assert answers.parse_data([pair], QUESTIONS) == {key: expected}
+    assert cli_answers.parse_data([pair], QUESTIONS) == {key: expected}
 
 
 def test_choice_values_read_labels_and_values() -> None:
-    assert answers.choice_values(QUESTIONS["broker"]) == ["redis", "rabbitmq"]
-    assert answers.choice_values(QUESTIONS["python_version"]) == ["3.12", "3.13", "3.11"]
-    assert answers.choice_values(QUESTIONS["description"]) is None
+    assert questions.choice_values(QUESTIONS["broker"]) == ["redis", "rabbitmq"]
+    assert questions.choice_values(QUESTIONS["python_version"]) == ["3.12", "3.13", "3.11"]
+    assert questions.choice_values(QUESTIONS["description"]) is None
 
 
 def test_name_becomes_project_name() -> None:
-    data = answers.resolve_answers("acme-billing", [], None, QUESTIONS)
+    data = cli_answers.resolve_answers("acme-billing", [], None, QUESTIONS)
     assert data == {"project_name": "acme-billing"}
-    given_name = answers.resolve_answers("dir", ["project_name=Acme"], None, QUESTIONS)
+    given_name = cli_answers.resolve_answers("dir", ["project_name=Acme"], None, QUESTIONS)
     assert given_name["project_name"] == "Acme"
 
 
 def test_needs_prompt() -> None:
-    prompted = [k for k, spec in QUESTIONS.items() if answers.is_prompted(spec)]
-    assert answers.needs_prompt({}, QUESTIONS)
-    assert not answers.needs_prompt(dict.fromkeys(prompted, "x"), QUESTIONS)
+    prompted = [k for k, spec in QUESTIONS.items() if questions.is_prompted(spec)]
+    assert questions.needs_prompt({}, QUESTIONS)
+    assert not questions.needs_prompt(dict.fromkeys(prompted, "x"), QUESTIONS)
     assert "secret_key" not in prompted
 
 

@@ -11,9 +11,10 @@ import yaml
 from helpers import ROOT, dotenv, git, new
 from typer.testing import CliRunner
 
-from fastcel import generate
+from fastcel import render
 from fastcel.errors import FastcelError, UsageError
-from fastcel.template import bundled_template, is_bundled
+from fastcel.new import template_path
+from fastcel.template import bundled_template, is_bundled, rendering_source
 
 SECRET_KEYS = ("APP_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
 
@@ -101,27 +102,29 @@ def test_failed_render_leaves_nothing(tmp_path: Path) -> None:
     (broken / "template" / "bad.txt.jinja").write_text("{% if %}")
     dest = tmp_path / "out"
     with pytest.raises(FastcelError, match="rendering failed"):
-        generate.render(dest, {}, defaults=True, template_src=str(broken))
+        with rendering_source(str(broken), None, trust=False) as source:
+            render.render(source, dest, {}, defaults=True)
     assert not dest.exists()
 
 
 def test_render_reports_copier_validation_as_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="author_email"):
-        generate.render(tmp_path / "out", {"author_email": "x"}, defaults=True)
+        with rendering_source(None, None, trust=False) as source:
+            render.render(source, tmp_path / "out", {"author_email": "x"}, defaults=True)
     assert not (tmp_path / "out").exists()
 
 
 def test_check_destination(tmp_path: Path) -> None:
-    generate.check_destination(tmp_path / "missing")
-    generate.check_destination(tmp_path)  # empty
+    render.check_destination(tmp_path / "missing")
+    render.check_destination(tmp_path)  # empty
     (tmp_path / "f").write_text("x")
     with pytest.raises(UsageError):
-        generate.check_destination(tmp_path)
+        render.check_destination(tmp_path)
 
 
 def test_bundled_template_is_the_checkout() -> None:
     assert bundled_template() == ROOT
     assert is_bundled(ROOT) and is_bundled(str(ROOT / "src" / ".."))
     assert not is_bundled("/tmp")
-    assert generate.template_source(None) == str(ROOT)
-    assert generate.template_source(".") == str(Path.cwd())
+    assert template_path(None) == ROOT
+    assert template_path(".") == Path.cwd()

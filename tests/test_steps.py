@@ -1,7 +1,8 @@
-"""Post-generation steps as plain functions: commands, failures, interpreters, services."""
+"""Set-up steps as small objects: commands, failures, interpreters, services."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -10,14 +11,15 @@ import pytest
 from helpers import git
 from typer.testing import CliRunner
 
-from fastcel import steps
+from fastcel import interpreters, steps
 from fastcel.cli import app
 from fastcel.errors import StepFailed
+from fastcel.new import next_steps
 
 SECRET_KEYS = ("APP_SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
 
 
-# Steps as plain functions -----------------------------------------------------------
+# Steps as small objects -----------------------------------------------------------
 
 
 def test_git_commit_without_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,8 +34,8 @@ def test_git_commit_without_identity(tmp_path: Path, monkeypatch: pytest.MonkeyP
     project_dir.mkdir()
     (project_dir / "README.md").write_text("hi")
     project = steps.Project(project_dir, "p", author_name="Ada L", author_email="ada@example.com")
-    result = steps.git_commit(project)
-    assert result.ok, result.detail
+    result = steps.CommitProject()(project)
+    assert result.ok, result.error
     assert git(project_dir, "log", "--format=%an <%ae>") == "Ada L <ada@example.com>\n"
 
 
@@ -41,7 +43,7 @@ def test_failed_command_carries_command_tail_and_rerun(tmp_path: Path) -> None:
     project = steps.Project(tmp_path, "p")
     script = "for i in range(50): print('line', i)\nraise SystemExit(3)"
     with pytest.raises(StepFailed) as caught:
-        steps.run("demo", [sys.executable, "-c", script], project)
+        steps.run_command("demo", [sys.executable, "-c", script], project)
     err = caught.value
     assert err.tail.splitlines()[0] == "line 30"
     assert "line 49" in err.tail and "(exit code 3)" in err.tail
@@ -51,50 +53,124 @@ def test_failed_command_carries_command_tail_and_rerun(tmp_path: Path) -> None:
 def test_command_timeout(tmp_path: Path) -> None:
     project = steps.Project(tmp_path, "p")
     with pytest.raises(StepFailed, match="demo failed") as caught:
-        steps.run("demo", [sys.executable, "-c", "import time; time.sleep(30)"], project, timeout=1)
+        cmd = [sys.executable, "-c", "import time; time.sleep(30)"]
+        steps.run_command("demo", cmd, project, timeout=1)
     assert "timed out after 1s" in caught.value.tail
 
 
-def test_a_failing_step_stops_the_others(tmp_path: Path) -> None:
-    calls = []
+class Recorder:
+    """A StepReport that keeps what it is told."""
 
-    @steps.step("first")
-    def first(project):
-        calls.append("first")
+    def __init__(self) -> None:
+        self.running_titles: list[str] = []
+        self.results: list[steps.StepResult] = []
+
+    def running(self, title: str):
+        self.running_titles.append(title)
+        return contextlib.nullcontext()
+
+    def step(self, result: steps.StepResult) -> None:
+        self.results.append(result)
+
+
+class Failing(steps.Step):
+    title = "first"
+
+    def run(self, project: steps.Project) -> steps.Finding:
         raise StepFailed("first", "false", "boom", "rerun me")
 
-    @steps.step("second")
-    def second(project):
-        calls.append("second")
-        return ""
 
-    results = list(steps.run_steps(steps.Project(tmp_path, "p"), [first, second]))
-    assert calls == ["first"]
-    assert [(r.name, r.ok) for r in results] == [("first", False)]
-    assert results[0].error.rerun == "rerun me"
+class Finds(steps.Step):
+    title = "finds"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.seen: list[dict[str, str]] = []
+
+    def run(self, project: steps.Project) -> steps.Finding:
+        self.seen.append(dict(project.env))
+        return steps.Finding("found", env=self.env)
+
+
+def test_a_failing_step_stops_the_others(tmp_path: Path) -> None:
+    later = Finds({})
+    report = Recorder()
+    with pytest.raises(StepFailed) as caught:
+        steps.run_steps(steps.Project(tmp_path, "p"), [Failing(), later], report)
+    assert caught.value.rerun == "rerun me"
+    assert report.running_titles == ["first"]
+    assert [(r.title, r.ok) for r in report.results] == [("first", False)]
+    assert later.seen == []
+
+
+def test_what_a_step_finds_reaches_the_steps_after_it(tmp_path: Path) -> None:
+    first, second = Finds({"APP_PROFILE": "embedded"}), Finds({})
+    start = steps.Project(tmp_path, "p")
+    end = steps.run_steps(start, [first, second], Recorder())
+    assert first.seen == [{}] and second.seen == [{"APP_PROFILE": "embedded"}]
+    assert end.env == {"APP_PROFILE": "embedded"} and start.env == {}
 
 
 def test_plan() -> None:
-    assert steps.plan(setup=False) == [steps.git_commit]
-    assert steps.plan(smoke=False)[-1] is steps.migrate
-    assert steps.plan()[-1] is steps.smoke_test
+    titles = [step.title for step in steps.new_project_plan(setup=False)]
+    assert titles == ["git init + first commit"]
+    full = [step.title for step in steps.new_project_plan()]
+    assert full == [
+        "git init + first commit",
+        "virtual environment",
+        "services",
+        "migrations",
+        "smoke test",
+    ]
+    assert [step.title for step in steps.new_project_plan(smoke=False)] == full[:-1]
 
 
 def test_find_python_skips_broken_shims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shim = tmp_path / "python3.13"
     shim.write_text("#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n")
     shim.chmod(0o755)
-    assert steps.python_version_of(str(shim)) is None
+    assert interpreters.python_version_of(str(shim)) is None
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    exe, version = steps.find_python("3.11")
-    assert exe != str(shim) and version >= (3, 11)
-    assert steps.python_version_of(exe) == version
+    found = interpreters.find_python("3.11")
+    assert found.exe != str(shim) and found.version >= (3, 11)
+    assert interpreters.python_version_of(found.exe) == found.version
 
 
 def test_find_python_explains_when_none_fits() -> None:
-    with pytest.raises(StepFailed, match=r"find a Python >= 3\.99") as caught:
-        steps.find_python("3.99")
-    assert "--python" in caught.value.rerun
+    with pytest.raises(interpreters.NoInterpreter, match=r"no Python >= 3\.99") as caught:
+        interpreters.find_python("3.99")
+    assert "--python" in caught.value.hint
+
+
+def test_the_answered_python_version_is_used_when_it_is_found() -> None:
+    """python_version=3.12 gives 3.12 even when a newer Python is found first."""
+    found = {interpreters.python_version_of(exe) for exe in interpreters.python_candidates()}
+    for wanted in ("3.11", "3.12", "3.13"):
+        if interpreters.parse_version(wanted) in found:
+            chosen = interpreters.find_python(wanted)
+            assert chosen.label == wanted and chosen.notice == ""
+
+
+def test_a_newer_python_is_said_when_the_answered_one_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    newest = max(
+        v for exe in interpreters.python_candidates() if (v := interpreters.python_version_of(exe))
+    )
+    real = interpreters.python_version_of
+    # Every interpreter of the answered version "does not run": the newest one is used.
+    wanted = (newest[0], newest[1] - 1)
+    monkeypatch.setattr(
+        interpreters,
+        "python_version_of",
+        lambda exe, timeout=15: None if real(exe) == wanted else real(exe),
+    )
+    chosen = interpreters.find_python(f"{wanted[0]}.{wanted[1]}")
+    assert chosen.version == newest
+    assert chosen.notice.startswith(
+        f"Python {wanted[0]}.{wanted[1]} (the project's python_version)"
+    )
+    assert f"using {newest[0]}.{newest[1]}" in chosen.notice
 
 
 def fake_project(tmp_path: Path, health: str) -> steps.Project:
@@ -121,23 +197,39 @@ if os.environ.get("APP_PROFILE") != "embedded":
 def test_probe_falls_back_to_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_PROFILE", raising=False)
     project = fake_project(tmp_path, HEALTH)
-    result = steps.probe_services(project)
-    assert result.ok
-    assert project.env["APP_PROFILE"] == "embedded" and project.embedded
-    assert result.detail == (
-        "database, broker unreachable: using the embedded profile (SQLite, filesystem broker)"
+    (tmp_path / ".env").write_text("APP_PROFILE=services\nOTHER=kept\n")
+    (tmp_path / ".env").chmod(0o600)
+    result = steps.ProbeServices(record_profile=True)(project)
+    assert result.ok, result.error
+    assert result.finding.env == {"APP_PROFILE": "embedded"} and result.finding.notice
+    assert result.finding.detail == (
+        "database, broker unreachable: using the embedded profile (SQLite, filesystem broker), "
+        "APP_PROFILE=embedded in .env"
     )
-    assert project.notices == [result.detail]
-    assert project.prefix() == "APP_PROFILE=embedded "
+    # The project's own commands now run on the embedded profile too, and .env stays private.
+    assert (tmp_path / ".env").read_text() == "APP_PROFILE=embedded\nOTHER=kept\n"
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+    assert project.env == {}  # the step returns the profile, it does not change the project
+    assert project.with_env(result.finding.env).prefix() == "APP_PROFILE=embedded "
+
+
+def test_the_probe_of_an_update_leaves_env_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APP_PROFILE", raising=False)
+    project = fake_project(tmp_path, HEALTH)
+    (tmp_path / ".env").write_text("APP_PROFILE=services\n")
+    result = steps.ProbeServices()(project)
+    assert result.finding.env == {"APP_PROFILE": "embedded"}
+    assert (tmp_path / ".env").read_text() == "APP_PROFILE=services\n"
 
 
 def test_probe_reports_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_PROFILE", raising=False)
     project = fake_project(tmp_path, "import nonexistent_module_xyz\n")
-    result = steps.probe_services(project)
+    result = steps.ProbeServices()(project)
     assert not result.ok
     assert "ModuleNotFoundError" in result.error.tail
-    assert "APP_PROFILE" not in project.env
 
 
 PASSWORD = "hunter2-first-superuser"
@@ -165,9 +257,9 @@ def test_migrations_run_the_prestart_and_say_what_it_did(tmp_path: Path) -> None
         f"sys.stderr.write({UPGRADES!r})\n"
         "print('INFO fake.prestart: Migrations applied; superuser ada@example.org created')\n"
     )
-    result = steps.migrate(migrations_project(tmp_path, prestart))
-    assert result.ok, result.detail
-    assert result.detail == (
+    result = steps.Migrate()(migrations_project(tmp_path, prestart))
+    assert result.ok, result.error
+    assert result.finding.detail == (
         "fake.prestart: 2 migration(s) applied, superuser ada@example.org created"
     )
     assert (tmp_path / "alembic-ran").exists()  # changes nothing after this prestart
@@ -178,14 +270,14 @@ def test_migrations_of_an_older_prestart_that_only_waits(tmp_path: Path) -> None
     project = migrations_project(
         tmp_path, "print('INFO fake.prestart: Database is ready')\n", UPGRADES
     )
-    result = steps.migrate(project)
-    assert result.ok, result.detail
-    assert result.detail == "fake.prestart: 2 migration(s) applied"
+    result = steps.Migrate()(project)
+    assert result.ok, result.error
+    assert result.finding.detail == "fake.prestart: 2 migration(s) applied"
 
 
 def test_a_failing_prestart_never_shows_the_password(tmp_path: Path) -> None:
     prestart = f"print('cannot create the superuser with {PASSWORD}')\nraise SystemExit(1)\n"
-    result = steps.migrate(migrations_project(tmp_path, prestart))
+    result = steps.Migrate()(migrations_project(tmp_path, prestart))
     assert not result.ok
     assert result.error.command == ".venv/bin/python -m fake.prestart"
     assert "with ***" in result.error.tail and PASSWORD not in result.error.tail
@@ -194,15 +286,16 @@ def test_a_failing_prestart_never_shows_the_password(tmp_path: Path) -> None:
 
 def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
     project = steps.Project(tmp_path / "demo", "demo")
-    lines = steps.next_steps(project, cwd=tmp_path)
+    lines = next_steps(project, cwd=tmp_path)
     assert lines[0] == "cd demo"
     assert any("docker compose up" in line for line in lines)
     assert "APP_PROFILE=embedded .venv/bin/uvicorn demo.main:app --reload" in lines
     assert "APP_PROFILE=embedded .venv/bin/python -m demo.prestart" in lines
     assert not any("alembic" in line for line in lines)
     # Without set-up the commands are the same, after making the .venv they use.
-    bare = steps.next_steps(project, cwd=tmp_path, venv=False)
-    assert bare == [*lines[:3], "uv venv && uv pip install -e '.[dev]'", *lines[3:]]
+    bare = next_steps(project, cwd=tmp_path, venv=False)
+    make_venv = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
+    assert bare == [*lines[:3], make_venv, *lines[3:]]
     assert max(len(line) for line in lines + bare) <= 76  # the panel never wraps a command
 
 
@@ -212,6 +305,7 @@ def test_a_failing_step_exits_1_and_keeps_the_files(runner: CliRunner, in_tmp: P
     assert "✓ git init + first commit" in result.output
     assert "✗ virtual environment" in result.output
     assert "Error: virtual environment failed: /nonexistent/python" in result.output
+    assert "/nonexistent/python does not run" in result.output
     assert f"The generated files stay in {in_tmp / 'demo'}." in result.output
     assert "migrations" not in result.output  # later steps are skipped
     assert (in_tmp / "demo" / ".copier-answers.yml").exists()
@@ -224,7 +318,6 @@ def test_embedded_environment_drops_celery_urls(monkeypatch: pytest.MonkeyPatch)
     project = steps.Project(Path("/tmp/p"), "p")
     assert project.environ()["CELERY_BROKER_URL"] == "redis://127.0.0.1:1/0"
     assert "VIRTUAL_ENV" not in project.environ()
-    project.env["APP_PROFILE"] = "embedded"
-    env = project.environ(CELERY_QUEUE="q")
+    env = project.with_env({"APP_PROFILE": "embedded"}).environ(CELERY_QUEUE="q")
     assert "CELERY_BROKER_URL" not in env and "CELERY_RESULT_BACKEND" not in env
     assert env["APP_PROFILE"] == "embedded" and env["CELERY_QUEUE"] == "q"

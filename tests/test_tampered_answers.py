@@ -15,9 +15,10 @@ from helpers import ROOT, commit_all, git, lines, snapshot
 from typer.testing import CliRunner
 
 from fastcel import update
-from fastcel.answers import bundled_questions, check_recorded
 from fastcel.cli import app
 from fastcel.errors import UsageError
+from fastcel.questions import bundled_questions
+from fastcel.recorded_answers import check_recorded
 
 ANSWERS = ".copier-answers.yml"
 

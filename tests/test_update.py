@@ -367,11 +367,11 @@ def set_version(repo: Path, version: str) -> None:
 def test_project_of_the_installed_wheel_updates_to_the_next_release(tmp_path: Path) -> None:
     """As README.md's "Updating" says: install a newer fastcel, then `fastcel update` (or plain
     `copier update`) in the project."""
-    from fastcel.steps import find_python, uv_binary
+    from fastcel.interpreters import find_python, uv_binary
 
     uv = uv_binary()
     assert uv, "uv is a dependency of fastcel"
-    python, _ = find_python("3.11")
+    python = find_python("3.11").exe
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
     env.update(XDG_DATA_HOME=str(data), UV_PYTHON_DOWNLOADS="never", **IDENTITY)

@@ -1,21 +1,14 @@
-"""fastcel's command line: parse arguments, call the modules that work, report."""
+"""fastcel's commands: their arguments, options and help. The work is in the modules."""
 
 from __future__ import annotations
 
-import shutil
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
-from rich.text import Text
 
-from .errors import ConflictsFound, FastcelError, StepFailed, UsageError
+from .report import Reporter, reported
 
 app = typer.Typer(
     name="fastcel",
@@ -26,39 +19,8 @@ app = typer.Typer(
 )
 
 
-def _out() -> Console:
-    return Console(highlight=False)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False)
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """The one exception boundary: a FastcelError becomes one red line and an exit code."""
-    try:
-        yield
-    except StepFailed as err:
-        console = _err()
-        console.print(Text(f"Error: {err.message}", style="bold red"), soft_wrap=True)
-        if err.tail:
-            console.print(Text(err.tail, style="dim"), soft_wrap=True)
-        if err.rerun:
-            console.print(Text(f"Rerun: {err.rerun}"), soft_wrap=True)
-        if err.note:
-            console.print(Text(err.note, style="dim"), soft_wrap=True)
-        raise typer.Exit(err.exit_code) from None
-    except FastcelError as err:
-        message = " ".join(err.message.split())  # one line, whatever the message holds
-        _err().print(Text(f"Error: {message}", style="bold red"), soft_wrap=True)
-        raise typer.Exit(err.exit_code) from None
-    except KeyboardInterrupt:
-        _err().print(Text("Aborted.", style="bold red"))
-        raise typer.Exit(130) from None
-
-
 def stdin_is_tty() -> bool:
+    """Tell whether someone can answer prompts on standard input."""
     stdin = sys.stdin
     try:
         return stdin is not None and not stdin.closed and stdin.isatty()
@@ -92,26 +54,6 @@ def main(
     """
 
 
-def _step_line(
-    console: Console, name: str, ok: bool, duration: float, detail: str, notice: bool = False
-) -> None:
-    line = Text()
-    line.append("✓ " if ok else "✗ ", style="bold green" if ok else "bold red")
-    line.append(name)
-    if ok:
-        line.append(f"  {duration:.1f}s", style="dim")
-    if detail and ok:
-        line.append(f"  {detail}", style="yellow" if notice else "dim")
-    console.print(line, soft_wrap=True)
-
-
-UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
-UNTRUSTED_SETUP = (
-    "no set-up step ran (install, migrations, smoke test): they would run the template's "
-    f"code; {UNTRUSTED_HINT}"
-)
-
-
 @app.command()
 def new(
     name: Annotated[
@@ -128,6 +70,7 @@ def new(
         Path | None,
         typer.Option(
             "--dest",
+            metavar="DIR",
             help="Directory to create the project in (must not exist or be empty). Default: ./NAME",
             show_default=False,
         ),
@@ -216,67 +159,35 @@ def new(
 
     When those are unreachable, they fall back to the embedded profile (SQLite, files as broker).
     """
-    from . import answers, generate, steps
-    from .template import rendering_source
+    from .new import NewRequest, create
 
-    out = _out()
-    with reported():
-        src = generate.template_source(template)
-        questions = answers.load_questions(Path(src), vcs_ref)
-        answer_data = answers.resolve_answers(name, data or [], data_file, questions)
-        target = (dest or Path(name)).expanduser().absolute()
-        generate.check_destination(target)
-        prompting = not defaults and answers.needs_prompt(answer_data, questions)
-        if prompting and not stdin_is_tty():
-            raise UsageError(
-                "no terminal to ask questions on: pass --defaults (and --data KEY=VALUE) "
-                "to run without prompts"
-            )
-        if shutil.which("git") is None:
-            raise UsageError(
-                "git is not on PATH: install git (fastcel commits the new project so that "
-                "`fastcel update` works later)"
-            )
-
-        start = time.monotonic()
-        source = rendering_source(template, vcs_ref, trust)
-        if source.notice:
-            _err().print(Text(f"Warning: {source.notice}", style="yellow"), soft_wrap=True)
-        # No spinner while Copier prompts: both would draw on the same lines.
-        with nullcontext() if prompting else out.status("Rendering the template…"):
-            answered = generate.render_from(source, target, answer_data, defaults=not prompting)
-        _step_line(out, "render", True, time.monotonic() - start, str(target))
-
-        project = steps.Project.from_answers(target, answered, python=python)
-        # Installing the project and running its modules runs the template's code, as its
-        # tasks would: only for a template that Copier was allowed to trust.
-        setup = not no_setup and source.trusted
-        if not no_setup and not source.trusted:
-            _err().print(Text(f"Warning: {UNTRUSTED_SETUP}", style="yellow"), soft_wrap=True)
-        for func in steps.plan(setup=setup, smoke=not no_smoke):
-            with out.status(f"{func.title}…"):  # type: ignore[attr-defined]
-                result = func(project)
-            _step_line(
-                out,
-                result.name,
-                result.ok,
-                result.duration,
-                result.detail,
-                notice=result.detail in project.notices,
-            )
-            if result.error is not None:
-                result.error.note = f"The generated files stay in {target}."
-                raise result.error
-
-        lines = steps.next_steps(project, venv=setup)
-        out.print(Panel(Text("\n".join(lines)), title="Next steps", expand=False))
+    request = NewRequest(
+        name=name,
+        dest=dest,
+        defaults=defaults,
+        data=data or [],
+        data_file=data_file,
+        template=template,
+        vcs_ref=vcs_ref,
+        trust=trust,
+        python=python,
+        setup=not no_setup,
+        smoke=not no_smoke,
+    )
+    report = Reporter()
+    with reported(report):
+        create(request, report, can_prompt=stdin_is_tty())
 
 
 @app.command()
 def update(
     path: Annotated[
         Path,
-        typer.Argument(help="The project to update (a clean git work tree).", show_default=False),
+        typer.Argument(
+            metavar="PATH",
+            help="The project to update (a clean git work tree).",
+            show_default=False,
+        ),
     ] = Path("."),
     vcs_ref: Annotated[
         str | None,
@@ -314,77 +225,17 @@ def update(
     """
     from . import update as updating
 
-    out = _out()
-    with reported():
-        target = path.expanduser().absolute()
-        updating.check_project(target)
-        if not defaults and not stdin_is_tty():
-            raise UsageError(
-                "no terminal to ask questions on: pass --defaults to keep the previous answers"
-            )
-        start = time.monotonic()
-        label = "Previewing the update…" if pretend else "Updating from the template…"
-        # No spinner while Copier prompts: both would draw on the same lines.
-        with nullcontext() if not defaults else out.status(label):
-            result = updating.update(
-                target, vcs_ref=vcs_ref, defaults=defaults, pretend=pretend, trust=trust
-            )
-        versions = f"{result.from_version} → {result.to_version}"
-        if pretend:
-            _step_line(out, "copier update (pretend)", True, time.monotonic() - start, versions)
-            _print_changes(out, result.changes, "would change")
-            if result.conflicts:
-                out.print(Text(f"{len(result.conflicts)} file(s) would conflict", style="yellow"))
-            out.print("Nothing was written.")
-            return
-        _step_line(out, "copier update", True, time.monotonic() - start, versions)
-        _print_changes(out, result.changes, "changed")
-        if result.conflicts:
-            raise ConflictsFound(result.conflicts)
-        project, todo = updating.follow_up(result)
-        if todo and not result.trusted:
-            names = ", ".join(func.title for func in todo)  # type: ignore[attr-defined]
-            message = f"{names} not run: they would run the template's code; {UNTRUSTED_HINT}"
-            _err().print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
-            todo = []
-        for func in todo:
-            with out.status(f"{func.title}…"):  # type: ignore[attr-defined]
-                step_result = func(project)
-            _step_line(
-                out, step_result.name, step_result.ok, step_result.duration, step_result.detail
-            )
-            if step_result.error is not None:
-                step_result.error.note = (
-                    f"The update is applied in {target} but not committed; fix the cause, "
-                    "rerun the step, then commit."
-                )
-                raise step_result.error
-        if result.changes:
-            lines = [
-                "git status && git diff   # review",
-                f'git add -A && git commit -m "Update template to {result.to_version}"',
-            ]
-            out.print(Panel(Text("\n".join(lines)), title="Next steps", expand=False))
-        else:
-            out.print("Already up to date: nothing changed.")
-
-
-MAX_LISTED = 25
-
-
-def _print_changes(console: Console, changes: list, verb: str) -> None:
-    from rich.table import Table
-
-    if not changes:
-        return
-    table = Table(show_header=False, box=None, padding=(0, 1, 0, 2))
-    styles = {"conflict": "bold red", "added": "green", "deleted": "red"}
-    for change in changes[:MAX_LISTED]:
-        table.add_row(Text(change.status, style=styles.get(change.status, "yellow")), change.path)
-    console.print(f"{len(changes)} file(s) {verb}:")
-    console.print(table)
-    if len(changes) > MAX_LISTED:
-        console.print(f"  … and {len(changes) - MAX_LISTED} more (git status shows all)")
+    report = Reporter()
+    with reported(report):
+        updating.run(
+            path,
+            report,
+            vcs_ref=vcs_ref,
+            defaults=defaults,
+            pretend=pretend,
+            trust=trust,
+            can_prompt=stdin_is_tty(),
+        )
 
 
 @app.command()
@@ -395,17 +246,9 @@ def templates() -> None:
     [bold]~/.local/share/fastcel/template[/bold]) so that `copier update` in a project it
     made can reach the newer version. A source checkout renders from itself.
     """
-    from . import store
-    from .template import bundled_template, is_git_checkout, sync_store
+    from .store import describe
 
-    out = _out()
-    with reported():
-        bundled = bundled_template()
-        if is_git_checkout(bundled):
-            out.print(
-                f"This fastcel runs from a checkout: projects record {bundled}.", soft_wrap=True
-            )
-        sync_store()
-        held = store.tags()
-        out.print(f"Template store: {store.store_path()}", soft_wrap=True)
-        out.print(f"Versions: {', '.join(held) if held else 'none yet'}", soft_wrap=True)
+    report = Reporter()
+    with reported(report):
+        for line in describe():
+            report.say(line)

@@ -9,19 +9,23 @@ tagged `v<version>` — the same tag names this repository's releases carry.
 Every fastcel version that runs on the machine adds its tag; projects record the
 store as `_src_path` and their tag as `_commit`, so `copier update` works from
 inside them once the newer fastcel has run once (`fastcel templates`).
+
+A tag never moves: a build of the same version with other template files (a
+reinstall from a changed checkout, another install of the same version) gets the
+next free `v<version>+N` tag, which sorts after `v<version>`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
+import re
 import tempfile
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 from packaging.version import InvalidVersion, Version
 
+from . import git
 from .errors import FastcelError, UsageError
 
 STORE_ENV = "FASTCEL_TEMPLATE_STORE"
@@ -66,23 +70,12 @@ def version_tag(version: str) -> str:
 
 
 def _git(store: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    git = shutil.which("git")
-    if git is None:
-        raise UsageError("git is not on PATH: install git")
-    done = subprocess.run(
-        [git, *args],
-        cwd=store,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **_COMMITTER, **(env or {})},
-    )
-    if done.returncode != 0:
-        detail = " ".join(done.stderr.split()) or f"exit code {done.returncode}"
-        raise FastcelError(f"template store {store}: git {' '.join(args[:2])} failed: {detail}")
-    return done.stdout
+    try:
+        return git.output(store, *args, env={**_COMMITTER, **(env or {})})
+    except UsageError:
+        raise
+    except FastcelError as err:
+        raise FastcelError(f"template store {store}: {err.message}") from None
 
 
 def tags(store: Path | None = None) -> list[str]:
@@ -101,14 +94,13 @@ def _version_key(tag: str) -> tuple[int, Version | str]:
 
 
 def add_version(template_dir: Path, version: str, store: Path | None = None) -> str:
-    """Make sure the store holds `template_dir` (copier.yml + template/) as tag v<version>.
+    """Make sure the store holds `template_dir` (copier.yml + template/) for `version`.
 
-    Each version is its own root commit, so versions can arrive in any order. A
-    reinstalled build of the same version with other files replaces the tag. The
-    store's work tree shows the newest version. Returns the tag.
+    Returns the tag whose files are exactly `template_dir`'s: `v<version>` when it is free or
+    already holds them, else an existing or new `v<version>+N`. Each tag is its own root
+    commit, so versions can arrive in any order; the store's work tree shows the newest.
     """
     store = store or store_path()
-    tag = version_tag(version)
     store.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(f"{store}.lock", timeout=LOCK_TIMEOUT):
@@ -116,12 +108,14 @@ def add_version(template_dir: Path, version: str, store: Path | None = None) -> 
                 store.mkdir(exist_ok=True)
                 _git(store, "init", "--quiet")
             tree = _tree_of(store, template_dir)
-            existing = _git(store, "tag", "--list", tag).strip()
-            if existing and _git(store, "rev-parse", f"{tag}^{{tree}}").strip() == tree:
-                return tag
+            builds = _builds_of(store, version)
+            for tag in builds:
+                if _git(store, "rev-parse", f"{tag}^{{tree}}").strip() == tree:
+                    return tag
+            tag = version_tag(version) if not builds else f"{version_tag(version)}+{len(builds)}"
             message = f"fastcel {version} template"
             commit = _git(store, "commit-tree", tree, "-m", message).strip()
-            _git(store, "tag", "--force", tag, commit)
+            _git(store, "tag", tag, commit)
             _git(store, "checkout", "--quiet", "--force", "--detach", tags(store)[-1])
             _git(store, "clean", "--quiet", "-d", "--force")
     except Timeout:
@@ -132,6 +126,17 @@ def add_version(template_dir: Path, version: str, store: Path | None = None) -> 
     return tag
 
 
+def _builds_of(store: Path, version: str) -> list[str]:
+    """The tags of `version`: v<version>, then v<version>+1, +2, ... in order."""
+    base = version_tag(version)
+    pattern = re.compile(rf"{re.escape(base)}(?:\+(\d+))?")
+    found = {}
+    for tag in _git(store, "tag", "--list", f"{base}*").split():
+        if match := pattern.fullmatch(tag):
+            found[int(match[1] or 0)] = tag
+    return [found[n] for n in sorted(found)]
+
+
 def _tree_of(store: Path, template_dir: Path) -> str:
     """Write `template_dir`'s files as a git tree into the store, without touching its index."""
     with tempfile.TemporaryDirectory(prefix="fastcel-store-") as scratch:
@@ -139,3 +144,19 @@ def _tree_of(store: Path, template_dir: Path) -> str:
         # --force: a personal excludes file (say one ignoring `.env*`) must not drop template files.
         _git(store, "add", "--all", "--force", "--", "copier.yml", "template", *_JUNK, env=env)
         return _git(store, "write-tree", env=env).strip()
+
+
+def describe() -> list[str]:
+    """What `fastcel templates` says: where projects of this fastcel record their template,
+    and the versions the store holds (this fastcel's added first)."""
+    from .template import bundled_template, sync_store
+
+    bundled = bundled_template()
+    lines = []
+    if git.is_checkout(bundled):
+        lines.append(f"This fastcel runs from a checkout: projects record {bundled}.")
+    sync_store()
+    held = tags()
+    lines.append(f"Template store: {store_path()}")
+    lines.append(f"Versions: {', '.join(held) if held else 'none yet'}")
+    return lines

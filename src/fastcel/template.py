@@ -1,19 +1,29 @@
-"""Locate the Copier template that ships with fastcel."""
+"""Which template a command renders: fastcel's own (its checkout or the store) or --template.
+
+A project must only ever record a template version that exists, and rendering must not pick
+up unrelated files: a checkout renders its HEAD commit when copier.yml and template/ are
+committed, and otherwise a snapshot of just those two, recording no version.
+"""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import store
+from packaging.version import InvalidVersion, Version
+
+from . import git, store
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATE_PATHS = ("copier.yml", "template")
 
 
 def bundled_template() -> Path:
-    """Return the template bundled with this fastcel.
+    """The template bundled with this fastcel.
 
     An installed wheel carries it in `fastcel/_template/`; a source or editable
     checkout uses the repository root (the folder holding `copier.yml`).
@@ -32,73 +42,119 @@ def is_bundled(src: str | Path) -> bool:
         return False
 
 
-def is_git_checkout(path: Path) -> bool:
-    """Tell whether `path` is the root of a git working tree."""
-    return (path / ".git").exists()
-
-
-@dataclass
-class Source:
-    """What Copier renders from: `src` at `vcs_ref`, and whether its tasks may run."""
-
-    src: str
-    vcs_ref: str | None
-    trusted: bool
-    notice: str = ""  # something the user should know about this source
-
-
-def rendering_source(template: str | None, vcs_ref: str | None, trust: bool) -> Source:
-    """Pick the template to render.
-
-    `template` is a path or VCS URL given by the user; without one it is
-    fastcel's own template: a source checkout renders its HEAD (uncommitted
-    changes included), an installed fastcel renders its version's tag in the
-    template store (see `store`), so that its projects can be updated later.
-    """
-    if template:
-        path = Path(template).expanduser()
-        # Copier's updates need an absolute _src_path.
-        src = str(path.resolve()) if path.exists() else template
-        return Source(src, vcs_ref, trusted=trust or is_trusted(src))
-    bundled = bundled_template()
-    if is_git_checkout(bundled):
-        notice = ""
-        if _is_dirty(bundled):
-            notice = (
-                f"{bundled} has uncommitted changes: the project records a temporary commit, "
-                "so `fastcel update` cannot use it until you regenerate from a commit"
-            )
-        return Source(str(bundled), vcs_ref or "HEAD", trusted=True, notice=notice)
-    from . import __version__
-
-    tag = store.add_version(bundled, __version__)
-    return Source(store.recorded_src(store.store_path()), vcs_ref or tag, trusted=True)
-
-
 def is_trusted(src: str) -> bool:
     """fastcel's own template (its checkout or the store) may run its tasks."""
     return is_bundled(src) or store.is_store(src)
 
 
+@dataclass(frozen=True)
+class Source:
+    """What Copier renders from: `src` at `vcs_ref`, and whether its tasks may run.
+
+    `recorded_src` is the `_src_path` the project must record when `src` is a snapshot.
+    """
+
+    src: str
+    vcs_ref: str | None
+    trusted: bool
+    notice: str = ""  # something the user should know about this source
+    recorded_src: str | None = None
+
+
 def sync_store() -> None:
     """Add this fastcel's template to the store (an installed fastcel; a checkout adds nothing)."""
     bundled = bundled_template()
-    if not is_git_checkout(bundled):
+    if not git.is_checkout(bundled):
         from . import __version__
 
         store.add_version(bundled, __version__)
 
 
-def _is_dirty(checkout: Path) -> bool:
-    git = shutil.which("git")
-    if git is None:
-        return False
-    done = subprocess.run(
-        [git, "status", "--porcelain", "--", "copier.yml", "template"],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+@contextmanager
+def rendering_source(template: str | None, vcs_ref: str | None, trust: bool) -> Iterator[Source]:
+    """The template to render, for the length of a `with` block (a snapshot lives that long).
+
+    `template` is a path or VCS URL given by the user; without one it is fastcel's own
+    template: a source checkout renders its HEAD commit (or a snapshot of its uncommitted
+    template), an installed fastcel its version's tag in the template store (see `store`), so
+    that its projects can be updated later.
+    """
+    if template:
+        path = Path(template).expanduser()
+        # Copier's updates need an absolute _src_path.
+        src = str(path.resolve()) if path.exists() else template
+        yield Source(src, vcs_ref, trusted=trust or is_trusted(src))
+        return
+    bundled = bundled_template()
+    if not git.is_checkout(bundled):
+        from . import __version__
+
+        tag = store.add_version(bundled, __version__)
+        yield Source(store.recorded_src(store.store_path()), vcs_ref or tag, trusted=True)
+        return
+    if vcs_ref and vcs_ref != "HEAD":
+        yield Source(str(bundled), vcs_ref, trusted=True)
+        return
+    changed = git.changed_paths(bundled, *TEMPLATE_PATHS)
+    head = git.head_commit(bundled)
+    if not changed and head:
+        # The commit, not "HEAD": Copier would add every untracked file of the checkout to a
+        # temporary commit of its own, and record that commit.
+        yield Source(str(bundled), head, trusted=True)
+        return
+    notice = (
+        f"{bundled} has uncommitted template changes ({changed[0]}"
+        + (f" and {len(changed) - 1} more" if len(changed) > 1 else "")
+        + "): rendered as they are; the project records no template version, so "
+        "`fastcel update` needs a project generated from a commit"
     )
-    return bool(done.stdout.strip())
+    with snapshot(bundled) as copy:
+        yield Source(str(copy), None, trusted=True, notice=notice, recorded_src=str(bundled))
+
+
+@contextmanager
+def snapshot(checkout: Path) -> Iterator[Path]:
+    """A temporary copy of the checkout's template files (tracked or new, not ignored)."""
+    listed = git.output(
+        checkout,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        *TEMPLATE_PATHS,
+    )
+    with tempfile.TemporaryDirectory(prefix="fastcel-template-") as scratch:
+        root = Path(scratch)
+        for name in filter(None, listed.split("\0")):
+            source = checkout / name
+            if source.is_file():  # a deleted file is still listed by --cached
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, root / name, follow_symlinks=False)
+        yield root
+
+
+def update_ref(src: str) -> tuple[str | None, str]:
+    """The ref `fastcel update` goes to when none is given, and a notice (or "").
+
+    The newest version tag of a local git template; its HEAD commit when it has no tag. Copier
+    would otherwise look for tags itself and say "No git tags found" at every look.
+    """
+    path = Path(src).expanduser()
+    if not git.is_checkout(path):
+        return None, ""
+    tags = [t for t in git.output(path, "tag", "--list").split() if _is_version(t)]
+    if tags:
+        return max(tags, key=lambda t: Version(t)), ""
+    head = git.head_commit(path)
+    if head is None:
+        return None, ""
+    return head, f"the template has no version tag: updating to its HEAD ({head[:12]})"
+
+
+def _is_version(tag: str) -> bool:
+    try:
+        return not Version(tag).is_prerelease
+    except InvalidVersion:
+        return False

@@ -11,24 +11,23 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import store
-from .answers import bundled_questions, check_recorded
-from .errors import FastcelError, UsageError
-from .generate import ANSWERS_FILE, SECRET_FILES, make_private, read_answers, untrusted
-from .steps import (
-    Project,
-    Step,
-    StepResult,
-    install_dependencies,
-    migrate,
-    probe_services,
-)
-from .template import is_trusted, sync_store
+from .errors import ConflictsFound, FastcelError, StepFailed, UsageError
+from .git import git
+from .questions import bundled_questions
+from .recorded_answers import ANSWERS_FILE, check_recorded, read_answers
+from .render import SECRET_FILES, make_private, untrusted
+from .report import Reporter
+from .steps import InstallDependencies, Migrate, ProbeServices, Project, Step, run_steps
+from .template import is_trusted, sync_store, update_ref
+
+UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
 
 CONFLICT_MARKER = "<<<<<<< "
 MIGRATIONS_DIR = "migrations/versions/"
@@ -50,8 +49,8 @@ class UpdateResult:
     to_version: str
     changes: list[Change] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
-    steps: list[StepResult] = field(default_factory=list)
     trusted: bool = True  # the template's code may run here (its own, or --trust)
+    notice: str = ""  # something the user should know about the version chosen
 
     @property
     def new_migrations(self) -> list[str]:
@@ -63,18 +62,7 @@ class UpdateResult:
 
 
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    git = shutil.which("git")
-    if git is None:
-        raise UsageError("git is not on PATH: install git to update a project")
-    return subprocess.run(
-        [git, *args],
-        cwd=path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return git(path, *args, check=False)
 
 
 def check_project(path: Path) -> dict[str, Any]:
@@ -179,15 +167,18 @@ def update(
     answers = check_project(path)
     check_template(answers)
     trusted = trust or is_trusted(str(answers["_src_path"]))
+    notice = ""
+    if vcs_ref is None:
+        vcs_ref, notice = update_ref(str(answers["_src_path"]))
     if pretend:
         with tempfile.TemporaryDirectory(prefix="fastcel-pretend-") as scratch:
             copy = Path(scratch) / path.name
             shutil.copytree(path, copy, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
             result = _apply(copy, answers, vcs_ref=vcs_ref, defaults=defaults, trusted=trusted)
-        result.path, result.pretend = path, True
+        result.path, result.pretend, result.notice = path, True, notice
         return result
     result = _apply(path, answers, vcs_ref=vcs_ref, defaults=defaults, trusted=trusted)
-    result.trusted = trusted
+    result.trusted, result.notice = trusted, notice
     return result
 
 
@@ -262,7 +253,70 @@ def follow_up(result: UpdateResult) -> tuple[Project, list[Step]]:
         return project, []
     todo: list[Step] = []
     if any(c.path == "pyproject.toml" for c in result.changes):
-        todo.append(install_dependencies)
+        todo.append(InstallDependencies())
     if result.new_migrations:
-        todo += [probe_services, migrate]
+        todo += [ProbeServices(), Migrate()]
     return project, todo
+
+
+def run(
+    path: Path,
+    report: Reporter,
+    *,
+    vcs_ref: str | None,
+    defaults: bool,
+    pretend: bool,
+    trust: bool,
+    can_prompt: bool,
+) -> None:
+    """`fastcel update`: update, report the changed files, then the follow-up steps."""
+    target = path.expanduser().absolute()
+    check_project(target)
+    if not defaults and not can_prompt:
+        raise UsageError(
+            "no terminal to ask questions on: pass --defaults to keep the previous answers"
+        )
+    start = time.monotonic()
+    report.quiet_spinner = not defaults  # Copier's prompts and a spinner would share lines
+    label = "Previewing the update" if pretend else "Updating from the template"
+    with report.running(label):
+        result = update(target, vcs_ref=vcs_ref, defaults=defaults, pretend=pretend, trust=trust)
+    report.quiet_spinner = False
+    if result.notice:
+        report.warn(result.notice)
+    versions = f"{result.from_version} → {result.to_version}"
+    duration = time.monotonic() - start if defaults else None
+    if pretend:
+        report.done("copier update (pretend)", duration, versions)
+        report.changes(result.changes, "would change")
+        if result.conflicts:
+            report.say(f"{len(result.conflicts)} file(s) would conflict")
+        report.say("Nothing was written.")
+        return
+    report.done("copier update", duration, versions)
+    report.changes(result.changes, "changed")
+    if result.conflicts:
+        raise ConflictsFound(result.conflicts)
+    project, todo = follow_up(result)
+    if todo and not result.trusted:
+        names = ", ".join(step.title for step in todo)
+        report.warn(f"{names} not run: they would run the template's code; {UNTRUSTED_HINT}")
+        todo = []
+    try:
+        run_steps(project, todo, report)
+    except StepFailed as err:
+        err.note = (
+            f"The update is applied in {target} but not committed; fix the cause, "
+            "rerun the step, then commit."
+        )
+        raise
+    if result.changes:
+        report.panel(
+            "Next steps",
+            [
+                "git status && git diff   # review",
+                f'git add -A && git commit -m "Update template to {result.to_version}"',
+            ],
+        )
+    else:
+        report.say("Already up to date: nothing changed.")

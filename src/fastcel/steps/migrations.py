@@ -1,0 +1,57 @@
+"""Step: prepare the project's database (migrations, first superuser) with its prestart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import dotenv
+
+from ..errors import StepFailed
+from .base import Finding, Project, Step, run_command
+
+SECRET_VARIABLES = ("FIRST_SUPERUSER_PASSWORD",)
+
+
+def secrets_of(project: Project) -> list[str]:
+    """Values never to print: the first superuser's password (environment, then .env)."""
+    values = [project.environ().get(name, "") for name in SECRET_VARIABLES]
+    env_file = project.path / ".env"
+    if env_file.is_file():
+        recorded = dotenv.dotenv_values(env_file)
+        values += [recorded.get(name) or "" for name in SECRET_VARIABLES]
+    return [value for value in values if len(value) >= 4]
+
+
+def redact(text: str, hidden: Sequence[str]) -> str:
+    """`text` with every hidden value replaced by ***."""
+    for value in hidden:
+        text = text.replace(value, "***")
+    return text
+
+
+class Migrate(Step):
+    """`python -m <slug>.prestart`: wait for the database, `alembic upgrade head`, create the
+    first superuser unless it exists; then `alembic upgrade head` for a project of an older
+    template version, whose prestart only waited."""
+
+    title = "migrations"
+
+    def run(self, project: Project) -> Finding:
+        hidden = secrets_of(project)
+        output = ""
+        prestart = [project.bin("python"), "-m", f"{project.slug}.prestart"]
+        for cmd in (prestart, [project.bin("alembic"), "upgrade", "head"]):
+            try:
+                output += run_command(self.title, cmd, project).output
+            except StepFailed as err:
+                err.tail = redact(err.tail, hidden)
+                raise
+        output = redact(output, hidden)
+        applied = len(re.findall(r"Running upgrade ", output))
+        done = f"{applied} migration(s) applied" if applied else "no migration to apply"
+        # The prestart's last line: "Migrations applied; superuser x created" (or "... exists").
+        last = re.findall(r"Migrations applied; (.+)$", output, flags=re.MULTILINE)
+        return Finding(
+            f"{project.slug}.prestart: {done}" + (f", {last[-1].strip()}" if last else "")
+        )
