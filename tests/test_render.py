@@ -12,6 +12,7 @@ from helpers import ROOT, dotenv, git, new
 from typer.testing import CliRunner
 
 from fastcel import render
+from fastcel.cli import app
 from fastcel.errors import FastcelError, UsageError
 from fastcel.new import template_path
 from fastcel.template import bundled_template, is_bundled, rendering_source
@@ -128,3 +129,64 @@ def test_bundled_template_is_the_checkout() -> None:
     assert not is_bundled("/tmp")
     assert template_path(None) == ROOT
     assert template_path(".") == Path.cwd()
+
+
+# A fastcel checkout renders its template, not whatever else lies in it -------------------
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean clone of this repository, used as fastcel's own template."""
+    clone = tmp_path / "fastcel"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
+    import fastcel.new
+    import fastcel.template
+
+    monkeypatch.setattr(fastcel.template, "bundled_template", lambda: clone)
+    monkeypatch.setattr(fastcel.new, "bundled_template", lambda: clone)
+    return clone
+
+
+def test_untracked_files_of_the_checkout_change_nothing(
+    runner: CliRunner, tmp_path: Path, checkout: Path
+) -> None:
+    """A project left inside the checkout (a nested git repository) and a stray file: the
+    next render takes the committed template and records a commit the checkout holds."""
+    nested = checkout / "myproj"
+    nested.mkdir()
+    (nested / "x.txt").write_text("x\n")
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "x"],
+    ):
+        git(nested, *args)
+    (checkout / "notes.txt").write_text("mine\n")
+    dest = tmp_path / "out"
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup", "--dest", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"] == str(checkout)
+    commit = git(checkout, "rev-parse", f"{recorded['_commit']}^{{commit}}").strip()
+    assert commit == git(checkout, "rev-parse", "HEAD").strip()
+    assert not (dest / "notes.txt").exists() and not (dest / "myproj").exists()
+
+
+def test_uncommitted_template_changes_render_but_record_no_version(
+    runner: CliRunner, tmp_path: Path, checkout: Path
+) -> None:
+    readme = checkout / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nA line not committed yet.\n")
+    (checkout / "notes.txt").write_text("mine\n")
+    dest = tmp_path / "out"
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup", "--dest", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert "uncommitted template changes (template/README.md.jinja)" in result.output
+    assert "A line not committed yet." in (dest / "README.md").read_text()
+    recorded = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert recorded["_src_path"] == str(checkout) and "_commit" not in recorded
+    assert not (dest / "notes.txt").exists()
+    updated = runner.invoke(app, ["update", str(dest), "--defaults"])
+    assert updated.exit_code == 2
+    assert "lacks _commit" in updated.output

@@ -60,13 +60,23 @@ def test_adding_the_same_version_again_changes_nothing(tmp_path: Path, bundled: 
     assert git(repo, "rev-parse", "v1.0.0").strip() == first
 
 
-def test_a_rebuilt_version_with_other_files_replaces_its_tag(tmp_path: Path, bundled: Path):
+def test_a_version_tag_never_moves(tmp_path: Path, bundled: Path):
+    """A rebuild of 1.0.0 with other files gets v1.0.0+1 (sorting after v1.0.0); the same
+    files again find their tag; a third content gets +2."""
     repo = tmp_path / "store"
-    store.add_version(bundled, "1.0.0", repo)
+    assert store.add_version(bundled, "1.0.0", repo) == "v1.0.0"
+    first = git(repo, "rev-parse", "v1.0.0").strip()
     (bundled / "template" / "NEW.md").write_text("new\n")
-    store.add_version(bundled, "1.0.0", repo)
-    assert "template/NEW.md" in files_at(repo, "v1.0.0")
-    assert store.tags(repo) == ["v1.0.0"]
+    assert store.add_version(bundled, "1.0.0", repo) == "v1.0.0+1"
+    assert git(repo, "rev-parse", "v1.0.0").strip() == first
+    assert "template/NEW.md" not in files_at(repo, "v1.0.0")
+    assert "template/NEW.md" in files_at(repo, "v1.0.0+1")
+    assert store.add_version(bundled, "1.0.0", repo) == "v1.0.0+1"
+    (bundled / "template" / "NEW.md").unlink()
+    assert store.add_version(bundled, "1.0.0", repo) == "v1.0.0"
+    (bundled / "template" / "OTHER.md").write_text("other\n")
+    assert store.add_version(bundled, "1.0.0", repo) == "v1.0.0+2"
+    assert store.tags(repo) == ["v1.0.0", "v1.0.0+1", "v1.0.0+2"]
 
 
 def test_store_location_follows_the_environment(

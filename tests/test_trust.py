@@ -106,7 +106,7 @@ def test_new_without_trust_renders_and_commits_but_runs_no_setup(
     assert (project / "src" / "demo" / "health" / "__main__.py").is_file()
     assert not (project / ".venv").exists()
     assert not (project / "payload-ran").exists()
-    assert "uv venv && uv pip install -e '.[dev]'" in result.output  # the user sets it up
+    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'" in result.output
 
 
 def test_new_with_trust_runs_the_setup_steps(
@@ -122,11 +122,15 @@ def test_new_with_trust_runs_the_setup_steps(
 
 
 def test_fastcels_own_template_is_trusted(tmp_path: Path) -> None:
-    assert rendering_source(None, None, trust=False).trusted
+    for template, trust, trusted in (
+        (None, False, True),
+        (str(tmp_path), False, False),
+        (str(tmp_path), True, True),
+    ):
+        with rendering_source(template, None, trust=trust) as source:
+            assert source.trusted is trusted
     assert is_trusted(str(ROOT))
     assert not is_trusted(str(tmp_path))
-    assert not rendering_source(str(tmp_path), None, trust=False).trusted
-    assert rendering_source(str(tmp_path), None, trust=True).trusted
 
 
 # fastcel update: a newer version that adds a task or a migration -------------------------
