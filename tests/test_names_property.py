@@ -32,8 +32,10 @@ from fastcel.errors import UsageError
 
 QUESTIONS = questions.load_questions(ROOT)
 SLUG_SHAPE = re.compile(r"[a-z][a-z0-9_]*")
-# A good NAME: a letter, then letters, digits, '-', '_' or spaces; at most 63 characters.
-GOOD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _-]{0,62}")
+# A good NAME: a letter of any script, then letters, digits, '-', '_' or spaces; at most 63
+# characters. ASCII_NAME: the good names whose slug is their own letters and digits.
+GOOD_NAME = re.compile(r"[^\W\d_][\w -]{0,62}")
+ASCII_NAME = r"[A-Za-z][A-Za-z0-9 _-]{0,62}"
 NAME_CHARS = "abcxyzABCXYZ0129 _-"
 
 # Oracles -----------------------------------------------------------------------------
@@ -268,26 +270,66 @@ def test_very_long_names(runner: CliRunner, in_tmp: Path, name: str) -> None:
 
 
 EMOJI = ["🚀", "🐍", "😀", "👩‍💻", "🇫🇷", "❤️", "🙂"]
-non_ascii = st.one_of(
-    st.characters(min_codepoint=0x80, categories=["L", "M", "N", "S"]), st.sampled_from(EMOJI)
+# Not letters or digits: marks, symbols, punctuation, other spaces, format characters.
+not_a_name_char = st.one_of(
+    st.characters(min_codepoint=0x80, categories=["M", "S", "Pd", "Po", "Zs", "Cf"]),
+    st.sampled_from(EMOJI),
 )
 
 
 @bad(150)
 @given(
     name=st.builds(
-        lambda a, ch, b: a + ch + b, st.text(NAME_CHARS, max_size=6), non_ascii, safe_text
+        lambda a, ch, b: a + ch + b, letter, not_a_name_char, st.text(NAME_CHARS, max_size=6)
     )
+)
+@example(name="demo🚀")
+@example(name="demo\u200d")  # zero-width joiner
+@example(name="e\u0301")  # a combining accent
+@example(name="a\u00a0b")  # a no-break space
+def test_names_with_symbols_or_marks_are_refused(
+    runner: CliRunner, in_tmp: Path, name: str
+) -> None:
+    assert_refused(runner, in_tmp, name, "hold only letters, digits, spaces")
+
+
+any_letter = st.characters(min_codepoint=0x80, categories=["Lu", "Ll", "Lt", "Lm", "Lo"])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    name=st.builds(
+        lambda a, ch, b: a + ch + b, st.text(NAME_CHARS, max_size=6), any_letter, safe_text
+    ).filter(lambda n: GOOD_NAME.fullmatch(n))
 )
 @example(name="café")
 @example(name="Ünïcödé")
 @example(name="Ⅻ")  # a letter-like number
 @example(name="\u212aelvin")  # KELVIN SIGN: lowercases to an ASCII "k"
-@example(name="demo🚀")
 @example(name="日本語")
-@example(name="demo\u200d")  # zero-width joiner
-def test_non_ascii_names(runner: CliRunner, in_tmp: Path, name: str) -> None:
-    assert_refused(runner, in_tmp, name, "hold only letters, digits, spaces")
+@example(name="Дом")
+def test_names_in_any_script_get_an_ascii_package_name(name: str) -> None:
+    """Accepted with a transliterated ASCII slug, or refused in one line that asks for
+    --data project_slug when none can be derived (or the derived one is taken)."""
+    try:
+        data = cli_answers.resolve_answers(name, [], None, QUESTIONS)
+    except UsageError as err:
+        assert "--data project_slug=" in err.message, err.message
+        assert "\n" not in err.message
+        return
+    slug = data.get("project_slug") or questions.slug_from_name(name)
+    assert SLUG_SHAPE.fullmatch(slug) and slug.isascii(), (name, slug)
+    assert questions.validator_error("project_slug", slug) is None
+    assert ("project_slug" in data) is (not name.isascii())
+
+
+def test_a_unicode_name_renders_its_transliterated_package(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(app, ["new", "Über Tool", "--defaults", "--no-setup"])
+    assert result.exit_code == 0, result.output
+    project = in_tmp / "Über Tool"
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["project_name"] == "Über Tool" and recorded["project_slug"] == "uber_tool"
+    assert (project / "src" / "uber_tool" / "__init__.py").is_file()
 
 
 @bad(300)
@@ -306,7 +348,7 @@ def test_anything_that_is_not_a_good_name_is_refused(
 
 
 good_names = st.one_of(
-    st.from_regex(GOOD_NAME, fullmatch=True),
+    st.from_regex(ASCII_NAME, fullmatch=True),
     st.from_regex(r"[A-Za-z][A-Za-z0-9 _-]{0,15}", fullmatch=True),
     st.sampled_from(SHADOWED + KEYWORDS).flatmap(spelled),  # well-formed, but taken
 )
@@ -324,7 +366,7 @@ good_names = st.one_of(
 def test_good_names_give_a_valid_package_name(name: str) -> None:
     """A good NAME is accepted exactly when its slug is free; an accepted slug is a lowercase,
     non-keyword, unshadowed Python identifier made of the NAME's letters and digits."""
-    assert GOOD_NAME.fullmatch(name)
+    assert re.fullmatch(ASCII_NAME, name)
     slug = questions.slug_from_name(name)
     assert SLUG_SHAPE.fullmatch(slug), slug
     assert slug.replace("_", "") == re.sub(r"[^a-z0-9]", "", name.lower())

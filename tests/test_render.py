@@ -102,16 +102,20 @@ def test_failed_render_leaves_nothing(tmp_path: Path) -> None:
     (broken / "template" / "ok.txt").write_text("fine")
     (broken / "template" / "bad.txt.jinja").write_text("{% if %}")
     dest = tmp_path / "out"
-    with pytest.raises(FastcelError, match="rendering failed"):
-        with rendering_source(str(broken), None, trust=False) as source:
-            render.render(source, dest, {}, defaults=True)
+    with (
+        pytest.raises(FastcelError, match="rendering failed"),
+        rendering_source(str(broken), None, trust=False) as source,
+    ):
+        render.render(source, dest, {}, defaults=True)
     assert not dest.exists()
 
 
 def test_render_reports_copier_validation_as_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="author_email"):
-        with rendering_source(None, None, trust=False) as source:
-            render.render(source, tmp_path / "out", {"author_email": "x"}, defaults=True)
+    with (
+        pytest.raises(UsageError, match="author_email"),
+        rendering_source(None, None, trust=False) as source,
+    ):
+        render.render(source, tmp_path / "out", {"author_email": "x"}, defaults=True)
     assert not (tmp_path / "out").exists()
 
 
