@@ -25,6 +25,7 @@ class Interpreter:
 
     @property
     def label(self) -> str:
+        """The version as a user writes it: "3.12"."""
         return f"{self.version[0]}.{self.version[1]}"
 
 
@@ -38,7 +39,7 @@ class NoInterpreter(Exception):
 
 
 def parse_version(text: str) -> Version:
-    """ "3.12" -> (3, 12)."""
+    """The version a text like "3.12" names: (3, 12)."""
     major, minor = text.split(".")[:2]
     return int(major), int(minor)
 

@@ -69,12 +69,15 @@ class Reporter:
         self.out.print(line, soft_wrap=True)
 
     def say(self, message: str) -> None:
+        """A plain line of output."""
         self.out.print(message, soft_wrap=True)
 
     def warn(self, message: str) -> None:
+        """A yellow "Warning: ..." line on standard error."""
         self.err.print(Text(f"Warning: {message}", style="yellow"), soft_wrap=True)
 
     def panel(self, title: str, lines: Sequence[str]) -> None:
+        """A framed block of lines, e.g. the commands to type next."""
         self.out.print(Panel(Text("\n".join(lines)), title=title, expand=False))
 
     def changes(self, changes: Sequence[Change], verb: str) -> None:
@@ -91,6 +94,7 @@ class Reporter:
             self.out.print(f"  … and {len(changes) - MAX_LISTED} more (git status shows all)")
 
     def error(self, err: FastcelError) -> None:
+        """The red error line; for a failed step also its output's tail and the rerun line."""
         if isinstance(err, StepFailed):
             self.err.print(Text(f"Error: {err.message}", style="bold red"), soft_wrap=True)
             rerun = f"Rerun: {err.rerun}" if err.rerun else ""

@@ -66,6 +66,7 @@ def is_store(src: str) -> bool:
 
 
 def version_tag(version: str) -> str:
+    """The tag of a fastcel version: v0.2.0."""
     return f"v{version}"
 
 

@@ -43,7 +43,7 @@ def is_bundled(src: str | Path) -> bool:
 
 
 def is_trusted(src: str) -> bool:
-    """fastcel's own template (its checkout or the store) may run its tasks."""
+    """Tell whether `src` may run its tasks: fastcel's own template (checkout or store)."""
     return is_bundled(src) or store.is_store(src)
 
 

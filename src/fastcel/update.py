@@ -37,12 +37,16 @@ NOT_COPIED = (".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cac
 
 @dataclass
 class Change:
+    """A file that an update changed, and how."""
+
     status: str  # added, modified, deleted, renamed or conflict
     path: str
 
 
 @dataclass
 class UpdateResult:
+    """What `copier update` did to a project (or would do, with pretend)."""
+
     path: Path
     pretend: bool
     from_version: str
@@ -54,6 +58,7 @@ class UpdateResult:
 
     @property
     def new_migrations(self) -> list[str]:
+        """The Alembic migrations the update added."""
         return [
             c.path
             for c in self.changes

@@ -56,6 +56,7 @@ class Project:
 
     @property
     def venv(self) -> Path:
+        """The project's virtual environment."""
         return self.path / ".venv"
 
     def bin(self, name: str) -> Path:
@@ -64,6 +65,7 @@ class Project:
 
     @property
     def embedded(self) -> bool:
+        """Tell whether the project's commands run on the embedded profile."""
         return self.env.get("APP_PROFILE", os.environ.get("APP_PROFILE")) == "embedded"
 
     def environ(self, **extra: str) -> dict[str, str]:
@@ -106,6 +108,7 @@ class StepResult:
 
     @property
     def ok(self) -> bool:
+        """Tell whether the step finished without error."""
         return self.error is None
 
 
@@ -115,6 +118,7 @@ class Step:
     title: ClassVar[str]
 
     def run(self, project: Project) -> Finding:
+        """Do the step's work on `project`; raise StepFailed when it cannot."""
         raise NotImplementedError
 
     def __call__(self, project: Project) -> StepResult:

@@ -12,6 +12,7 @@ class CommitProject(Step):
     title = "git init + first commit"
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         require_git()
         where = project.path
         git(where, "-c", "init.defaultBranch=main", "init", "-q")

@@ -38,6 +38,7 @@ class Migrate(Step):
     title = "migrations"
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         hidden = secrets_of(project)
         output = ""
         prestart = [project.bin("python"), "-m", f"{project.slug}.prestart"]

@@ -29,6 +29,7 @@ class ProbeServices(Step):
         self.record_profile = record_profile  # write the fallback to .env
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         cmd = [project.bin("python"), "-m", f"{project.slug}.health"]
         if project.embedded:
             run_command(self.title, cmd, project, timeout=HEALTH_TIMEOUT)

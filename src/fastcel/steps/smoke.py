@@ -43,6 +43,7 @@ class SmokeTest(Step):
     title = "smoke test"
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         queue = f"{project.slug}-smoke-{secrets.token_hex(4)}"
         on_queue = project.with_env({"CELERY_QUEUE": queue})
         env = on_queue.environ()

@@ -35,6 +35,7 @@ class CreateVenv(Step):
     title = "virtual environment"
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         try:
             python = find_python(project.python_version, project.python)
         except NoInterpreter as err:
@@ -60,5 +61,6 @@ class InstallDependencies(Step):
     title = "dependencies"
 
     def run(self, project: Project) -> Finding:
+        """See the class docstring."""
         tool = install(project)
         return Finding(f"pyproject.toml changed: .venv reinstalled ({tool})")
