@@ -118,6 +118,7 @@ def test_plan() -> None:
     assert full == [
         "git init + first commit",
         "virtual environment",
+        "service accounts",
         "services",
         "migrations",
         "smoke test",

@@ -66,8 +66,9 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     check: bool = True,
+    input: str | None = None,
 ) -> Finished:
-    """Run `cmd` without standard input and return its exit code and output.
+    """Run `cmd` (standard input: `input`, else none) and return its exit code and output.
 
     Raises CommandFailed when it cannot start or times out, and (with `check`) when it
     exits non-zero.
@@ -78,7 +79,8 @@ def run(
             [str(c) for c in cmd],
             cwd=cwd,
             env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if input is None else None,
+            input=input,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -56,6 +56,8 @@ class Reporter:
                 style = "yellow" if result.finding.notice else "dim"
                 line.append(f"  {result.finding.detail}", style=style)
         self.out.print(line, soft_wrap=True)
+        for advice in result.finding.advice if result.finding else ():
+            self.out.print(Text(f"    {advice}"), soft_wrap=True)
 
     def done(self, title: str, duration: float | None, detail: str) -> None:
         """A ✓ line for work that is not a step object (rendering, copier update); no

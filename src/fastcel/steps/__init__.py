@@ -14,6 +14,7 @@ from typing import Protocol
 from .base import Finding, Project, Step, StepResult, run_command
 from .commit import CommitProject
 from .migrations import Migrate
+from .provision import PrepareServices
 from .services import ProbeServices
 from .smoke import SmokeTest
 from .venv import CreateVenv, InstallDependencies
@@ -24,6 +25,7 @@ __all__ = [
     "Finding",
     "InstallDependencies",
     "Migrate",
+    "PrepareServices",
     "ProbeServices",
     "Project",
     "SmokeTest",
@@ -48,7 +50,7 @@ def new_project_plan(setup: bool = True, smoke: bool = True) -> list[Step]:
     so that `copier update` works later."""
     plan: list[Step] = [CommitProject()]
     if setup:
-        plan += [CreateVenv(), ProbeServices(record_profile=True), Migrate()]
+        plan += [CreateVenv(), PrepareServices(), ProbeServices(record_profile=True), Migrate()]
         if smoke:
             plan.append(SmokeTest())
     return plan

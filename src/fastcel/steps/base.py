@@ -95,6 +95,7 @@ class Finding:
     detail: str
     notice: bool = False  # worth the user's attention (shown in yellow)
     env: Mapping[str, str] = field(default_factory=dict)
+    advice: tuple[str, ...] = ()  # commands for the user to run, shown under the step
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,17 @@ def run_command(
     timeout: float = process.DEFAULT_TIMEOUT,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    input: str | None = None,
 ) -> process.Finished:
     """Run `cmd` in the project for `step`; a failure is a StepFailed saying how to rerun it."""
     try:
         return process.run(
-            cmd, cwd=project.path, env=env or project.environ(), timeout=timeout, check=check
+            cmd,
+            cwd=project.path,
+            env=env or project.environ(),
+            timeout=timeout,
+            check=check,
+            input=input,
         )
     except process.CommandFailed as err:
         raise StepFailed(step, err.command, err.tail, project.rerun_hint(cmd)) from None
