@@ -203,3 +203,34 @@ def test_update_refuses_a_dirty_tree(runner: CliRunner, in_tmp: Path) -> None:
     result = runner.invoke(app, ["update", str(project), "--defaults"])
     assert_refused(result, "uncommitted changes")
     assert git(project, "status", "--porcelain") == before
+
+
+@pytest.mark.parametrize(
+    ("pair", "near"),
+    [
+        ("brokr=redis", "broker"),
+        ("use_flowr=false", "use_flower"),
+        ("python=3.12", "python_version"),
+        ("colour=red", None),
+    ],
+)
+def test_an_unknown_data_key_suggests_the_nearest(
+    runner: CliRunner, in_tmp: Path, pair: str, near: str | None
+) -> None:
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup", "-d", pair])
+    key = pair.partition("=")[0]
+    if near:
+        assert_refused(result, f"unknown --data key {key!r}: did you mean {near!r}?")
+    else:
+        assert_refused(result, f"unknown --data key {key!r} (known keys: project_name,")
+    assert list(in_tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [[], ["new"], ["update"], ["templates"]])
+def test_help_fits_80_columns_and_shows_no_value_for_flags(command: list[str]) -> None:
+    """Flags take no value: --help shows none after them (Typer 0.29 wrote "<bool>")."""
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "80"}, color=False)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert "--help" in result.output and "Show this message and exit." in result.output

@@ -145,6 +145,21 @@ def test_every_reserved_slug_is_refused(group: str) -> None:
     assert let_through == []
 
 
+def test_validation_messages_fit_a_prompt_line() -> None:
+    """Copier shows a refused answer's message on one line under the prompt: an 80-column
+    terminal shows every message whole (for package names of up to 12 characters)."""
+    samples = [("project_name", n) for n in ("1abc", "a" * 70, "a!b", "-x")]
+    samples += [("project_slug", s) for s in ("Bad-Slug", "a" * 41, "x" * 12)]
+    samples += [("project_slug", s) for s in SHADOWED + KEYWORDS + WINDOWS_RESERVED if len(s) <= 12]
+    samples += [("author_email", "x")]
+    too_long = [
+        message
+        for key, value in samples
+        if (message := questions.validator_error(key, value)) and len(message) > 78
+    ]
+    assert too_long == []
+
+
 # Bad names, through the CLI -----------------------------------------------------------
 
 
