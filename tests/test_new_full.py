@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel, run_in_project
@@ -32,6 +33,7 @@ STEPS = (
     "render",
     "git init + first commit",
     "virtual environment",
+    "service accounts",
     "services",
     "migrations",
     "smoke test",
@@ -106,6 +108,50 @@ def test_full_new_with_services(tmp_path: Path, database: str, broker: str, serv
     project = tmp_path / "demo"
     assert f"broker: {broker}" in (project / ".copier-answers.yml").read_text()
     check_project(project, env)
+
+
+def test_full_new_creates_its_own_service_accounts(tmp_path: Path) -> None:
+    """No service URL in the environment: .env's own PostgreSQL role and database and RabbitMQ
+    user do not exist yet; `fastcel new` creates them (this machine's PostgreSQL trusts local
+    connections as postgres, and rabbitmqctl runs), uses them, and the project's own suite
+    passes on them, its test databases made by its role (CREATEDB)."""
+    name = f"acct-{secrets.token_hex(3)}"
+    slug = name.replace("-", "_")
+    env = clean_env()
+    for variable in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        env.pop(variable, None)
+    try:
+        output = run_fastcel(
+            tmp_path,
+            env,
+            *("new", name, "--defaults", "-d", "broker=rabbitmq", "-d", "result_backend=postgres"),
+        )
+        assert (
+            f"created PostgreSQL role {slug} (CREATEDB), PostgreSQL database {slug}, "
+            f"RabbitMQ user {slug}"
+        ) in output, output
+        assert "database, broker and result backend reachable" in output, output
+        assert "embedded" not in output.split("Next steps")[0], output
+        project = tmp_path / name
+        assert dotenv(project)["APP_PROFILE"] == "services"
+        for secret in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS"):
+            assert dotenv(project)[secret] not in output
+        check_project(project, env)
+    finally:
+        drop_role_and_its_databases(slug)
+        subprocess.run(["rabbitmqctl", "delete_user", slug], capture_output=True, timeout=60)
+
+
+def drop_role_and_its_databases(role: str) -> None:
+    with psycopg.connect(f"{PG}/postgres".replace("+psycopg", ""), autocommit=True) as conn:
+        owned = conn.execute(
+            "SELECT datname FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid"
+            " WHERE r.rolname = %s",
+            (role,),
+        ).fetchall()
+        for (database,) in owned:
+            conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_full_new_falls_back_to_embedded(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_missing_accounts_are_created_with_the_drawn_passwords(tmp_path: Path, n
     assert rabbitmqctl("authenticate_user", name, password).returncode == 0
     # A second run finds everything in place and changes nothing.
     again = PrepareServices()(project)
-    assert again.finding.detail == "PostgreSQL and RabbitMQ accept the project's accounts"
+    assert again.finding.detail == "the project's accounts work (PostgreSQL, RabbitMQ)"
 
 
 def test_an_existing_broker_user_with_another_password_is_left_alone(tmp_path: Path, name: str):

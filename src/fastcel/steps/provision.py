@@ -25,6 +25,7 @@ from .base import Finding, Project, Step, run_command
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CHECK_SCRIPT = Path(__file__).with_name("service_check.py")
 CHECK_TIMEOUT = 60
+SERVICES = {"postgres": "PostgreSQL", "amqp": "RabbitMQ"}
 RABBITMQCTL_TIMEOUT = 60
 PG_SAID = {
     "refused": "PostgreSQL refuses connections at {where}",
@@ -91,7 +92,8 @@ class PrepareServices(Step):
         parts = [f"created {', '.join(created)}"] if created else []
         parts += said
         if not parts:
-            return Finding("PostgreSQL and RabbitMQ accept the project's accounts")
+            checked = [name for key, name in SERVICES.items() if key in answer]
+            return Finding(f"the project's accounts work ({', '.join(checked)})")
         return Finding("; ".join(parts), notice=bool(said), advice=tuple(advice))
 
 
