@@ -533,3 +533,28 @@ def test_update_to_accounts_migrates_the_users_of_the_previous_version(tmp_path:
     me = seen.pop("me")
     assert seen == {"anonymous": 401, "admin login": 200, "before": 401, "patch": 200, "after": 200}
     assert (me["id"], me["email"], me["username"]) == (ids[0], emails[0], f"user_{ids[0]}")
+
+
+def test_a_template_without_tags_updates_to_its_head_said_once(
+    runner: CliRunner, tmp_path: Path, in_tmp: Path
+) -> None:
+    """Copier alone printed "No git tags found in template" three times per update; fastcel
+    resolves the ref itself and says once which commit it updates to."""
+    repo = clone_repo(tmp_path / "untagged")
+    first = git(repo, "rev-parse", "HEAD").strip()
+    output = fastcel(runner, "new", "demo", "--defaults", "--no-setup", "--template", str(repo))
+    assert "No git tags found" not in output
+    assert f"no version tag: using its HEAD ({first[:12]})" in output
+    project = in_tmp / "demo"
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + TEMPLATE_SECTION)
+    commit_all(repo, "a README section")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    result = runner.invoke(app, ["update", str(project), "--defaults"])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "no version tag" in line]
+    assert said == [f"Warning: the template has no version tag: using its HEAD ({head[:12]})"], (
+        result.output
+    )
+    assert "No git tags found" not in result.output
+    assert (project / "README.md").read_text().endswith(TEMPLATE_SECTION)

@@ -7,6 +7,9 @@ red line and exits with `exit_code`: 2 for bad input (nothing was written),
 
 from __future__ import annotations
 
+# What to do about set-up steps that were not run because they would run a template's code.
+UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
+
 
 class FastcelError(Exception):
     """Stop the command and show `message` to the user."""

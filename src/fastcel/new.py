@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cli_answers, questions, render
-from .errors import StepFailed, UsageError
+from .errors import UNTRUSTED_HINT, StepFailed, UsageError
 from .git import require_git
 from .report import Reporter
 from .steps import Project, new_project_plan, run_steps
 from .template import bundled_template, rendering_source
 
-UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
 UNTRUSTED_SETUP = (
     "no set-up step ran (install, migrations, smoke test): they would run the template's "
     f"code; {UNTRUSTED_HINT}"

@@ -83,7 +83,10 @@ def rendering_source(template: str | None, vcs_ref: str | None, trust: bool) -> 
         path = Path(template).expanduser()
         # Copier's updates need an absolute _src_path.
         src = str(path.resolve()) if path.exists() else template
-        yield Source(src, vcs_ref, trusted=trust or is_trusted(src))
+        notice = ""
+        if vcs_ref is None:
+            vcs_ref, notice = latest_ref(src)
+        yield Source(src, vcs_ref, trusted=trust or is_trusted(src), notice=notice)
         return
     bundled = bundled_template()
     if not git.is_checkout(bundled):
@@ -135,8 +138,8 @@ def snapshot(checkout: Path) -> Iterator[Path]:
         yield root
 
 
-def update_ref(src: str) -> tuple[str | None, str]:
-    """The ref `fastcel update` goes to when none is given, and a notice (or "").
+def latest_ref(src: str) -> tuple[str | None, str]:
+    """The ref to render or update to when none is given, and a notice (or "").
 
     The newest version tag of a local git template; its HEAD commit when it has no tag. Copier
     would otherwise look for tags itself and say "No git tags found" at every look.
@@ -150,7 +153,7 @@ def update_ref(src: str) -> tuple[str | None, str]:
     head = git.head_commit(path)
     if head is None:
         return None, ""
-    return head, f"the template has no version tag: updating to its HEAD ({head[:12]})"
+    return head, f"the template has no version tag: using its HEAD ({head[:12]})"
 
 
 def _is_version(tag: str) -> bool:

@@ -18,16 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from . import store
-from .errors import ConflictsFound, FastcelError, StepFailed, UsageError
+from .errors import UNTRUSTED_HINT, ConflictsFound, FastcelError, StepFailed, UsageError
 from .git import git
 from .questions import bundled_questions
 from .recorded_answers import ANSWERS_FILE, check_recorded, read_answers
 from .render import SECRET_FILES, make_private, untrusted
 from .report import Reporter
 from .steps import InstallDependencies, Migrate, ProbeServices, Project, Step, run_steps
-from .template import is_trusted, sync_store, update_ref
-
-UNTRUSTED_HINT = "read it, then run them yourself, or pass --trust next time"
+from .template import is_trusted, latest_ref, sync_store
 
 CONFLICT_MARKER = "<<<<<<< "
 MIGRATIONS_DIR = "migrations/versions/"
@@ -174,7 +172,7 @@ def update(
     trusted = trust or is_trusted(str(answers["_src_path"]))
     notice = ""
     if vcs_ref is None:
-        vcs_ref, notice = update_ref(str(answers["_src_path"]))
+        vcs_ref, notice = latest_ref(str(answers["_src_path"]))
     if pretend:
         with tempfile.TemporaryDirectory(prefix="fastcel-pretend-") as scratch:
             copy = Path(scratch) / path.name
