@@ -54,6 +54,10 @@ def test_prompts_pick_rabbitmq(tmp_path: Path) -> None:
             child.send("n")
             continue  # a confirm prompt takes the key without Enter
         child.send("\r")
+    # The render's line gives no duration: it would count the time spent answering.
+    ansi = r"(?:\x1b\[[0-9;]*m)*"
+    child.expect(rf"✓ {ansi}render{ansi}  {ansi}([^\r\n\x1b]+)")
+    assert child.match.group(1) == str(tmp_path / "demo")
     child.expect("Next steps")
     child.expect(pexpect.EOF)
     child.close()
