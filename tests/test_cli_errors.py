@@ -144,6 +144,13 @@ def test_no_git_on_path(runner: CliRunner, in_tmp: Path, monkeypatch, tmp_path_f
     result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup"])
     assert_refused(result, "git is not on PATH")
     assert not (in_tmp / "demo").exists()
+    # A git template at a ref: its questions are read with git, which is missing too.
+    template = tmp_path_factory.mktemp("template")
+    (template / ".git").mkdir()
+    (template / "copier.yml").write_text("name:\n  default: x\n")
+    at_ref = ["new", "demo", "--defaults", "--template", str(template), "--vcs-ref", "v1"]
+    assert_refused(runner.invoke(app, at_ref), "git is not on PATH")
+    assert not (in_tmp / "demo").exists()
     # --help and --version do not need git.
     assert runner.invoke(app, ["--version"]).exit_code == 0
     assert runner.invoke(app, ["new", "--help"]).exit_code == 0
