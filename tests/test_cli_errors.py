@@ -40,7 +40,7 @@ def assert_refused(result, *fragments: str) -> str:
         pytest.param("FastAPI", "would shadow", id="fastapi-case"),
         pytest.param("1abc", "must start with a letter", id="leading-digit"),
         pytest.param("-x", "must start with a letter", id="leading-dash"),
-        pytest.param("my.app", "must start with a letter", id="dot"),
+        pytest.param("my.app", "may hold only letters, digits, spaces", id="dot"),
         pytest.param("a" * 64, "at most 63", id="too-long"),
         pytest.param("CON", "reserved file name on Windows", id="windows-device"),
     ],
