@@ -277,10 +277,10 @@ def test_combination_runs_for_real(copie, template_copy, shared_env, combination
             if combination.answers["use_flower"]:
                 auth = dotenv(project)["FLOWER_BASIC_AUTH"]
                 _flower, flower_log = stack.enter_context(
-                    background(
-                        [python, "-m", "celery", "-A", app, "flower",
-                         f"--port={flower_port}", "--address=127.0.0.1"],
-                        project, {**env, "FLOWER_BASIC_AUTH": auth},
+                    background(  # the launcher reads the login from .env, as compose runs it
+                        [python, "-m", f"{slug}.flower", f"--port={flower_port}",
+                         "--address=127.0.0.1"],
+                        project, env,
                     )
                 )  # fmt: skip
                 url = f"http://127.0.0.1:{flower_port}/api/workers?refresh=1"

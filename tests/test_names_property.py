@@ -76,6 +76,8 @@ def direct_dependencies() -> set[str]:
 # matrix prepares (all answers; the dev extra included, schemathesis and what it pulls in), and
 # what other platforms or versions add.
 TRANSITIVE = {
+    "cfgv", "distlib", "filelock", "httpcore2", "identify", "nodeenv", "platformdirs",
+    "python_discovery", "truststore", "virtualenv",
     "amqp", "annotated_doc", "annotated_types", "anyio", "argon2", "billiard", "certifi", "cffi",
     "charset_normalizer", "click", "click_didyoumean", "click_plugins", "click_repl", "colorama",
     "dateutil", "dns", "dotenv", "graphql", "greenlet", "h11", "harfile", "httpcore", "httptools",

@@ -49,8 +49,8 @@ def _connect_args(database_url: str) -> dict[str, Any]:
         # FastAPI runs sync endpoints in a thread pool: a connection may change threads.
         return {"check_same_thread": False}
     if backend == "postgresql":
-        # Seconds; a database that does not answer fails fast instead of hanging requests.
-        return {"connect_timeout": 5}
+        # A database that does not answer fails fast instead of hanging requests.
+        return {"connect_timeout": get_settings().database_connect_timeout}
     return {}
 
 

@@ -18,9 +18,11 @@ from fastapi.responses import JSONResponse
 from .api import ROUTERS
 from .config import Settings, get_settings
 from .database import DATABASE_ERRORS, engine
+from .docs import add_docs
 from .health.router import liveness
 from .jobs.updates import task_updates
 from .middleware import SecurityHeaders
+from .outbox.relay import relay as outbox_relay
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +35,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Sync endpoints and dependencies run in these threads (WEB_THREADS; see database.py for
     # why requests never wait for a database connection in one).
     to_thread.current_default_thread_limiter().total_tokens = get_settings().web_threads
-    # One listener of task updates for all the process's WebSockets (jobs/updates.py).
-    async with task_updates(app):
+    # One listener of task updates for all the process's WebSockets (jobs/updates.py), and the
+    # relay of the tasks that the outbox holds (outbox/relay.py).
+    async with task_updates(app), outbox_relay():
         yield
     # Close pooled database connections on shutdown.
     engine.dispose()
@@ -43,13 +46,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
-    docs = settings.docs_enabled
     app = FastAPI(
         title=settings.app_name,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        # /docs and /redoc are added below, with their assets served from this app (docs.py).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
         # Bodies over it get 413 as they arrive, before they are read into memory.
         max_body_size=settings.request_max_bytes,
     )
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/health", liveness, methods=["GET"], tags=["health"])
     for router in ROUTERS:
         app.include_router(router)
+    if settings.docs_enabled:
+        add_docs(app)
     return app
 
 

@@ -4,7 +4,8 @@
 from .auth.models import LoginFailure
 from .database import Base
 from .jobs.models import TaskRun
+from .outbox.models import OutboxMessage
 from .rate_limits import RateCounter
 from .users.models import User
 
-__all__ = ["Base", "LoginFailure", "RateCounter", "TaskRun", "User"]
+__all__ = ["Base", "LoginFailure", "OutboxMessage", "RateCounter", "TaskRun", "User"]

@@ -23,16 +23,14 @@ class TooManyFailuresError(Exception):
 
 
 def signup(session: Session, data: SignupRequest) -> User:
-    user = users.create_user(
+    return users.create_user(
         session,
         email=data.email,
         username=data.username,
         password=data.password,
         full_name=data.full_name,
+        welcome=True,
     )
-    # Only now: a worker that picked the task up before the commit would not find the user.
-    users.enqueue_welcome_email(user)
-    return user
 
 
 def login(

@@ -24,16 +24,19 @@ async def liveness() -> dict[str, str]:
 
 @router.get("/ready")
 def readiness(response: Response, celery: CeleryDep) -> dict[str, Any]:
-    """200 when the database, the broker and the result backend all answer, else 503.
+    """200 when the database, the broker and the result backend all answer, else 503; within
+    about checks.TIMEOUT_SECONDS either way.
 
-    Answers each dependency's state only, {"database": "ok" | "unavailable", ...}.
+    Answers each dependency's state only, {"database": "ok" | "unavailable", ...}: the causes
+    (`python -m <package>.health` prints them) go to the log, with the drivers' errors.
     """
     checks = run_checks(engine, celery)
-    ready = all(result == "ok" for result in checks.values())
+    ready = all(result.ok for result in checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        # The errors name hosts, ports and drivers: for the log (and `python -m
-        # {package}.health`), not for whoever calls this route.
-        logger.error("Not ready: %s", checks)
-    states = {name: "ok" if result == "ok" else "unavailable" for name, result in checks.items()}
+        for name, result in checks.items():
+            if not result.ok:
+                # The driver's error names the host and port: for the log, not the caller.
+                logger.error("Not ready, %s %s (%s)", name, result, result.error or "")
+    states = {name: "ok" if result.ok else "unavailable" for name, result in checks.items()}
     return {"status": "ok" if ready else "unavailable", "checks": states}

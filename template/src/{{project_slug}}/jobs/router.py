@@ -59,7 +59,9 @@ AUTH_SECONDS = 10
 MAX_TOKEN_LENGTH = 4096
 NOT_FOUND = {status.HTTP_404_NOT_FOUND: error("No task of yours has this id")}
 RESULT_BACKEND_UNAVAILABLE = "Result backend unavailable"
-# The WebSocket's close code when it was open for WS_MAX_SECONDS: 4000 + HTTP's 408 (timeout).
+# WebSocket close codes of our own, 4000 + the HTTP status they stand for: no task of the
+# caller's has the socket's id (404), and the socket was open for WS_MAX_SECONDS (408).
+CLOSE_NOT_FOUND = 4404
 CLOSE_LIFETIME = 4408
 
 # Publishing and reading results talk to the broker and the result backend with blocking
@@ -146,16 +148,16 @@ def get_task(
 
 
 def _watcher_id(token: str, task_id: uuid.UUID) -> int | None:
-    """The id of the token's user if the task is theirs to watch, else None."""
+    """The id of the token's user, None for a token that is not valid.
+
+    Raises service.TaskNotFoundError if no task of the user's has this id.
+    """
     # A session of its own, closed at once: the socket may stay open for minutes.
     with SessionLocal() as session:
         user = user_for_token(session, token)
         if user is None:
             return None
-        try:
-            service.get_run(session, task_id, user)
-        except service.TaskNotFoundError:
-            return None
+        service.get_run(session, task_id, user)
         return user.id
 
 
@@ -202,8 +204,9 @@ async def watch_task(websocket: WebSocket, task_id: uuid.UUID, celery: CeleryDep
 
     Refused at the handshake (HTTP 403): a browser Origin other than CORS_ORIGINS or the API's
     own, and a task id that is not a UUID. Otherwise the socket closes with:
-    - 1008 (policy violation), before anything is sent: no valid token within AUTH_SECONDS, or
-      a task that is not the caller's;
+    - 1008 (policy violation), before anything is sent: no valid token within AUTH_SECONDS;
+    - 4404, before anything is sent: no task of the caller's has this id (reason "Task not
+      found"; a task id is known from the moment POST answered 202 with it);
     - 1013 (try again later): WS_MAX_CONNECTIONS sockets open in this process, or
       WS_MAX_PER_USER of the caller's (reason "Too many connections"); or the result backend is
       unavailable (reason "Result backend unavailable"), or the database (reason "Database
@@ -238,6 +241,8 @@ async def _follow(
             except DATABASE_ERRORS as exc:
                 logger.error("Database unavailable for a WebSocket: %s", exc)
                 return status.WS_1013_TRY_AGAIN_LATER, "Database unavailable"
+            except service.TaskNotFoundError:
+                return CLOSE_NOT_FOUND, "Task not found"
             if not user_id:
                 return status.WS_1008_POLICY_VIOLATION, "Not authorised"
             async with updates.user_socket(user_id), updates.watch(str(task_id)) as watch:

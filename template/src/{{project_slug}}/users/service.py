@@ -1,23 +1,21 @@
 """Users: creating, finding, changing and deleting them. The routers translate these exceptions
 into HTTP errors."""
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import queue_cap
 from ..auth.passwords import password_problem
 from ..auth.security import hash_password, verify_password
 from ..config import Settings
+from ..outbox import service as outbox
 from .models import User
 from .tasks import send_welcome_email
-
-logger = logging.getLogger(__name__)
 
 
 class UserNotFoundError(LookupError):
@@ -61,7 +59,13 @@ def create_user(
     password: str,
     full_name: str = "",
     is_superuser: bool = False,
+    welcome: bool = False,
 ) -> User:
+    """Create and commit the user; with `welcome`, their welcome email too.
+
+    The email is a task of the outbox, committed with the user: sent right after the commit, or
+    once the broker is back if it is unreachable then (outbox/service.py).
+    """
     _check_free(session, email=email, username=username)
     user = User(
         email=email,
@@ -71,7 +75,12 @@ def create_user(
         is_superuser=is_superuser,
     )
     session.add(user)
-    _commit(session)
+    with _unique_names(session):
+        session.flush()  # the user's id, the task's argument
+        welcome_task = outbox.add(session, send_welcome_email, user.id) if welcome else None
+        session.commit()
+    if welcome_task is not None:
+        outbox.publish([welcome_task])
     session.refresh(user)
     return user
 
@@ -111,19 +120,6 @@ def delete_user(session: Session, user: User) -> None:
     session.commit()
 
 
-def enqueue_welcome_email(user: User) -> str | None:
-    """Queue the welcome email; return the task id, or None when the broker is unreachable or
-    the queue full."""
-    try:
-        result = queue_cap.send(send_welcome_email, (user.id,))
-    except (BrokerUnavailable, queue_cap.QueueFullError):
-        # The user exists either way; losing a welcome email must not fail the sign-up.
-        logger.exception("Welcome email for user %s not queued", user.id)
-        return None
-    logger.info("Welcome email for user %s queued as task %s", user.id, result.id)
-    return result.id
-
-
 def ensure_first_superuser(session: Session, settings: Settings) -> str:
     """Create FIRST_SUPERUSER_EMAIL as a superuser unless a user has that email or username.
 
@@ -157,8 +153,15 @@ def _check_free(
 
 
 def _commit(session: Session) -> None:
-    try:
+    with _unique_names(session):
         session.commit()
+
+
+@contextmanager
+def _unique_names(session: Session) -> Iterator[None]:
+    """A write that breaks the unique email or username indexes raises AccountTakenError."""
+    try:
+        yield
     except IntegrityError:
         session.rollback()
         raise AccountTakenError("Email or username already registered") from None
