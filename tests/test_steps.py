@@ -225,6 +225,23 @@ def test_the_probe_of_an_update_leaves_env_alone(
     assert (tmp_path / ".env").read_text() == "APP_PROFILE=services\n"
 
 
+def test_a_check_other_than_the_services_does_not_change_the_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the migrations the outbox's table does not exist: readiness says so, the profile
+    stays the services one."""
+    monkeypatch.delenv("APP_PROFILE", raising=False)
+    health = (
+        "import sys\n"
+        "print('database: ok\\nbroker: ok\\nresult_backend: ok\\noutbox: unavailable: no table')\n"
+        "sys.exit(1)\n"
+    )
+    result = steps.ProbeServices(record_profile=True)(fake_project(tmp_path, health))
+    assert result.ok, result.error
+    assert result.finding.detail == "database, broker and result backend reachable"
+    assert result.finding.env == {}
+
+
 def test_probe_reports_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_PROFILE", raising=False)
     project = fake_project(tmp_path, "import nonexistent_module_xyz\n")

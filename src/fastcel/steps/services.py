@@ -18,6 +18,8 @@ from .base import Finding, Project, Step, run_command
 
 EMBEDDED_NOTE = "embedded profile (SQLite, filesystem broker)"
 HEALTH_TIMEOUT = 60
+# The health command's checks that decide the profile.
+SERVICES = ("database", "broker", "result_backend")
 
 
 class ProbeServices(Step):
@@ -30,25 +32,44 @@ class ProbeServices(Step):
 
     def run(self, project: Project) -> Finding:
         """See the class docstring."""
-        cmd = [project.bin("python"), "-m", f"{project.slug}.health"]
         if project.embedded:
-            run_command(self.title, cmd, project, timeout=HEALTH_TIMEOUT)
+            self.usable(project, "APP_PROFILE=embedded")
             return Finding(f"APP_PROFILE=embedded: {EMBEDDED_NOTE}")
-        done = run_command(self.title, cmd, project, timeout=HEALTH_TIMEOUT, check=False)
-        if done.returncode == 0:
+        failing = self.unusable(project)
+        if not failing:
             return Finding("database, broker and result backend reachable")
-        if "Traceback (most recent call last)" in done.output:
-            raise StepFailed(self.title, display(cmd, project.path), tail(done.output))
-        checks = re.findall(r"^(\w+): (.*)$", done.output, flags=re.MULTILINE)
-        failing = [name for name, outcome in checks if outcome.strip() != "ok"]
-        embedded = project.with_env({"APP_PROFILE": "embedded"})
-        run_command(f"{self.title} (embedded profile)", cmd, embedded, timeout=HEALTH_TIMEOUT)
-        names = ", ".join(dict.fromkeys(failing)) or "services"
-        detail = f"{names} unreachable: using the {EMBEDDED_NOTE}"
+        self.usable(project.with_env({"APP_PROFILE": "embedded"}), "embedded profile")
+        detail = f"{', '.join(failing)} unreachable: using the {EMBEDDED_NOTE}"
         if self.record_profile and (project.path / ".env").is_file():
             set_profile(project, "embedded")
             detail += ", APP_PROFILE=embedded in .env"
         return Finding(detail, notice=True, env={"APP_PROFILE": "embedded"})
+
+    def unusable(self, project: Project) -> list[str]:
+        """The services that the project's health command finds unusable.
+
+        Its other checks (the outbox, say, whose table the migrations make) are readiness's
+        business, not the profile's.
+        """
+        cmd = [project.bin("python"), "-m", f"{project.slug}.health"]
+        done = run_command(self.title, cmd, project, timeout=HEALTH_TIMEOUT, check=False)
+        if done.returncode == 0:
+            return []
+        checks = dict(re.findall(r"^(\w+): (.*)$", done.output, flags=re.MULTILINE))
+        if "Traceback (most recent call last)" in done.output or not checks:
+            raise StepFailed(self.title, display(cmd, project.path), tail(done.output))
+        return [name for name in SERVICES if checks.get(name, "").strip() != "ok"]
+
+    def usable(self, project: Project, profile: str) -> None:
+        """Raise StepFailed unless every service of `profile` answers."""
+        if failing := self.unusable(project):
+            cmd = [project.bin("python"), "-m", f"{project.slug}.health"]
+            raise StepFailed(
+                f"{self.title} ({profile})",
+                display(cmd, project.path),
+                f"{', '.join(failing)} unusable on the {profile}",
+                project.rerun_hint(cmd),
+            )
 
 
 def set_profile(project: Project, profile: str) -> None:
