@@ -312,7 +312,7 @@ def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
     assert not any("alembic" in line for line in lines)
     # Without set-up the commands are the same, after making the .venv they use.
     bare = next_steps(project, cwd=tmp_path, venv=False)
-    make_venv = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
+    make_venv = "uv venv && uv pip install -e '.[dev]'"
     assert bare == [*lines[:3], make_venv, *lines[3:]]
     assert max(len(line) for line in lines + bare) <= 76  # the panel never wraps a command
 

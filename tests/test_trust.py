@@ -106,7 +106,7 @@ def test_new_without_trust_renders_and_commits_but_runs_no_setup(
     assert (project / "src" / "demo" / "health" / "__main__.py").is_file()
     assert not (project / ".venv").exists()
     assert not (project / "payload-ran").exists()
-    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'" in result.output
+    assert "uv venv && uv pip install -e '.[dev]'" in result.output  # the user sets it up
 
 
 def test_new_with_trust_runs_the_setup_steps(

@@ -92,7 +92,7 @@ def next_steps(project: Project, cwd: Path | None = None, venv: bool = True) -> 
     lines = [f"cd {shlex.quote(str(where))}", "docker compose up            # the whole stack"]
     lines.append("# or without Docker (embedded profile: SQLite, filesystem broker):")
     if not venv:
-        lines.append("python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'")
+        lines.append("uv venv && uv pip install -e '.[dev]'")
     # The prestart migrates the embedded database and creates the first superuser (again:
     # it is idempotent).
     run_prefix = "APP_PROFILE=embedded .venv/bin/"
