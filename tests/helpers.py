@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 from typer.testing import CliRunner
 
 from fastcel.cli import app
@@ -152,3 +153,15 @@ def run_in_project(project: Path, env: dict[str, str], *cmd: str, timeout: float
     )
     assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
+
+
+def drop_role_and_its_databases(role: str) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        owned = conn.execute(
+            "SELECT datname FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid"
+            " WHERE r.rolname = %s",
+            (role,),
+        ).fetchall()
+        for (database,) in owned:
+            conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{role}"')

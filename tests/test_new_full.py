@@ -17,10 +17,18 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import yaml
-from helpers import CLOSED, ROOT, clean_env, dotenv, git, run_fastcel, run_in_project
+from helpers import (
+    CLOSED,
+    ROOT,
+    clean_env,
+    dotenv,
+    drop_role_and_its_databases,
+    git,
+    run_fastcel,
+    run_in_project,
+)
 
 import fastcel
 from fastcel.interpreters import find_python
@@ -140,18 +148,6 @@ def test_full_new_creates_its_own_service_accounts(tmp_path: Path) -> None:
     finally:
         drop_role_and_its_databases(slug)
         subprocess.run(["rabbitmqctl", "delete_user", slug], capture_output=True, timeout=60)
-
-
-def drop_role_and_its_databases(role: str) -> None:
-    with psycopg.connect(f"{PG}/postgres".replace("+psycopg", ""), autocommit=True) as conn:
-        owned = conn.execute(
-            "SELECT datname FROM pg_database d JOIN pg_roles r ON d.datdba = r.oid"
-            " WHERE r.rolname = %s",
-            (role,),
-        ).fetchall()
-        for (database,) in owned:
-            conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-        conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def test_full_new_falls_back_to_embedded(tmp_path: Path) -> None:
