@@ -98,10 +98,18 @@ def fastcel_new(cwd: Path, env: dict[str, str], *args: str) -> str:
     return output
 
 
-def check_project(project: Path, env: dict[str, str]) -> None:
+# The generated suite's tests of the first run, the migrations, tasks and accounts: enough to show
+# that the services `fastcel new` set up serve the project's own tests (test databases included).
+# The whole suite runs once per option combination in test_matrix_runtime.py, and here on the
+# embedded profile, which the matrix does not cover.
+SERVICE_TESTS = ("tests/test_first_run.py", "tests/test_migrations.py", "tests/test_jobs.py",
+                 "tests/test_users.py")  # fmt: skip
+
+
+def check_project(project: Path, env: dict[str, str], *tests: str) -> None:
     run_in_project(project, env, "ruff", "check", ".")
     run_in_project(project, env, "ruff", "format", "--check", ".")
-    run_in_project(project, env, "pytest", "-q", "-p", "no:cacheprovider")
+    run_in_project(project, env, "pytest", "-q", "-p", "no:cacheprovider", *tests)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +123,7 @@ def test_full_new_with_services(tmp_path: Path, database: str, broker: str, serv
     assert "divide(1, 2) = 0.5" in output
     project = tmp_path / "demo"
     assert f"broker: {broker}" in (project / ".copier-answers.yml").read_text()
-    check_project(project, env)
+    check_project(project, env, *SERVICE_TESTS)
 
 
 def test_full_new_creates_its_own_service_accounts(tmp_path: Path) -> None:
@@ -144,7 +152,7 @@ def test_full_new_creates_its_own_service_accounts(tmp_path: Path) -> None:
         assert dotenv(project)["APP_PROFILE"] == "services"
         for secret in ("POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS"):
             assert dotenv(project)[secret] not in output
-        check_project(project, env)
+        check_project(project, env, *SERVICE_TESTS)
     finally:
         drop_role_and_its_databases(slug)
         subprocess.run(["rabbitmqctl", "delete_user", slug], capture_output=True, timeout=60)
