@@ -33,19 +33,13 @@ from helpers import (
 import fastcel
 from fastcel.interpreters import find_python
 from fastcel.process import background, free_port, read_log
+from fastcel.steps import new_project_plan
 from fastcel.steps.smoke import SMOKE_SCRIPT
 
 pytestmark = pytest.mark.slow
 
-STEPS = (
-    "render",
-    "git init + first commit",
-    "virtual environment",
-    "service accounts",
-    "services",
-    "migrations",
-    "smoke test",
-)
+# Every step of a full `fastcel new` (tests/test_steps.py `test_plan` spells the plan out).
+STEPS = ("render", *(step.title for step in new_project_plan()))
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
