@@ -31,6 +31,17 @@ def git(project: Path, *args: str) -> str:
     ).stdout
 
 
+def lock(project: Path, python: str) -> None:
+    """`uv lock` in a rendered project, as `fastcel new` does after rendering."""
+    from fastcel.interpreters import uv_binary
+
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    subprocess.run(
+        [uv_binary(), "lock", "-q", "--python", python],
+        cwd=project, env=env, check=True, timeout=300,
+    )  # fmt: skip
+
+
 def fastcel_exe() -> str:
     """The installed `fastcel` script of the interpreter running the tests."""
     exe = Path(sys.executable).parent / "fastcel"

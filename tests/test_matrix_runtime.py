@@ -32,7 +32,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from helpers import dotenv
+from helpers import dotenv, lock
 from matrix import Combination, runtime_combinations
 from test_matrix_static import render
 
@@ -79,8 +79,8 @@ def junit_outcomes(report: Path) -> dict[str, str]:
 
 
 def dependencies(project: Path) -> list[str]:
-    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-    return [*meta["dependencies"], *meta.get("optional-dependencies", {}).get("dev", [])]
+    meta = tomllib.loads((project / "pyproject.toml").read_text())
+    return [*meta["project"]["dependencies"], *meta.get("dependency-groups", {}).get("dev", [])]
 
 
 @pytest.fixture(scope="session")
@@ -204,6 +204,7 @@ def get_json(url: str, auth: str | None = None) -> tuple[int, dict]:
 def test_combination_runs_for_real(copie, template_copy, shared_env, combination):
     project = render(copie, template_copy, combination)
     python = str(shared_env / "bin" / "python")
+    lock(project, python)  # as `fastcel new` does: the README's `uv sync --locked` needs it
     slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
     hint = f"reproduce: fastcel new demo --defaults {combination.data_flags()}"
     token = secrets.token_hex(4)

@@ -113,9 +113,12 @@ def test_what_a_step_finds_reaches_the_steps_after_it(tmp_path: Path) -> None:
 
 def test_plan() -> None:
     titles = [step.title for step in steps.new_project_plan(setup=False)]
-    assert titles == ["git init + first commit"]
+    assert titles == ["lock dependencies", "git init + first commit"]
+    untrusted = [step.title for step in steps.new_project_plan(setup=False, lock=False)]
+    assert untrusted == ["git init + first commit"]
     full = [step.title for step in steps.new_project_plan()]
     assert full == [
+        "lock dependencies",
         "git init + first commit",
         "virtual environment",
         "service accounts",
@@ -312,7 +315,7 @@ def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
     assert not any("alembic" in line for line in lines)
     # Without set-up the commands are the same, after making the .venv they use.
     bare = next_steps(project, cwd=tmp_path, venv=False)
-    make_venv = "uv venv && uv pip install -e '.[dev]'"
+    make_venv = "uv sync                      # .venv from uv.lock, dev tools included"
     assert bare == [*lines[:3], make_venv, *lines[3:]]
     assert max(len(line) for line in lines + bare) <= 76  # the panel never wraps a command
 
@@ -320,9 +323,9 @@ def test_next_steps_mention_the_embedded_profile(tmp_path: Path) -> None:
 def test_a_failing_step_exits_1_and_keeps_the_files(runner: CliRunner, in_tmp: Path) -> None:
     result = runner.invoke(app, ["new", "demo", "--defaults", "--python", "/nonexistent/python"])
     assert result.exit_code == 1, result.output
-    assert "✓ git init + first commit" in result.output
-    assert "✗ virtual environment" in result.output
-    assert "Error: virtual environment failed: /nonexistent/python" in result.output
+    # The first step that needs the interpreter: uv.lock is resolved with it.
+    assert "✗ lock dependencies" in result.output
+    assert "Error: lock dependencies failed: /nonexistent/python" in result.output
     assert "/nonexistent/python does not run" in result.output
     assert f"The generated files stay in {in_tmp / 'demo'}." in result.output
     assert "migrations" not in result.output  # later steps are skipped
@@ -339,3 +342,53 @@ def test_embedded_environment_drops_celery_urls(monkeypatch: pytest.MonkeyPatch)
     env = project.with_env({"APP_PROFILE": "embedded"}).environ(CELERY_QUEUE="q")
     assert "CELERY_BROKER_URL" not in env and "CELERY_RESULT_BACKEND" not in env
     assert env["APP_PROFILE"] == "embedded" and env["CELERY_QUEUE"] == "q"
+
+
+def test_no_setup_still_commits_a_lock(runner: CliRunner, in_tmp: Path) -> None:
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup"])
+    assert result.exit_code == 0, result.output
+    assert "✓ lock dependencies" in result.output and "packages pinned" in result.output
+    project = in_tmp / "demo"
+    assert "uv.lock" in git(project, "show", "--name-only", "--format=", "HEAD").split()
+    assert 'name = "fastapi"' in (project / "uv.lock").read_text()
+    assert not (project / ".venv").exists()
+
+
+def test_no_setup_with_the_index_unreachable_says_how_to_lock(
+    runner: CliRunner, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index on a closed port and an empty cache: nothing to resolve from.
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "http://127.0.0.1:1/simple")
+    monkeypatch.setenv("UV_CACHE_DIR", str(in_tmp / "empty-cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    result = runner.invoke(app, ["new", "demo", "--defaults", "--no-setup"])
+    assert result.exit_code == 0, result.output
+    assert "uv.lock not written (Failed to fetch: http://127.0.0.1:1/simple/" in result.output
+    assert "uv lock    # once the package index is reachable" in result.output
+    project = in_tmp / "demo"
+    assert not (project / "uv.lock").exists()
+    assert git(project, "log", "--format=%s").splitlines() == ["Initial commit from fastcel"]
+
+
+def test_an_update_that_changed_pyproject_relocks_and_lists_the_changes(tmp_path: Path) -> None:
+    from fastcel.interpreters import find_python, uv_binary
+
+    project = steps.Project(tmp_path, "tiny")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "tiny"\nversion = "1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["six==1.16.0"]\n'
+    )
+    python = find_python("3.11").exe
+    env = project.environ(UV_PYTHON_DOWNLOADS="never")
+    steps.run_command("venv", [uv_binary(), "venv", "-q", "--python", python], project, env=env)
+    steps.run_command("lock", [uv_binary(), "lock", "-q"], project, env=env)
+    # What the template's new version asks for.
+    pyproject.write_text(pyproject.read_text().replace("six==1.16.0", "six==1.17.0"))
+    result = steps.InstallDependencies()(project)
+    assert result.ok, result.error
+    assert result.finding.detail.startswith("pyproject.toml changed; uv.lock: 1 change(s)")
+    assert result.finding.advice == ("Updated six v1.16.0 -> v1.17.0",)
+    assert 'version = "1.17.0"' in (tmp_path / "uv.lock").read_text()
+    installed = list((tmp_path / ".venv").glob("lib/python*/site-packages/six-1.17.0.dist-info"))
+    assert installed, "the new lock was installed into .venv"

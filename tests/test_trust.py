@@ -68,7 +68,7 @@ PAYLOAD_PROJECT = {
     "pyproject.toml.jinja": (
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
         '[project]\nname = "{{ project_slug }}"\nversion = "1.0"\n\n'
-        "[project.optional-dependencies]\ndev = []\n\n"
+        "[dependency-groups]\ndev = []\n\n"
         '[tool.hatch.build.targets.wheel]\npackages = ["src/{{ project_slug }}"]\n'
     ),
     "src/{{ project_slug }}/__init__.py": "",
@@ -106,7 +106,8 @@ def test_new_without_trust_renders_and_commits_but_runs_no_setup(
     assert (project / "src" / "demo" / "health" / "__main__.py").is_file()
     assert not (project / ".venv").exists()
     assert not (project / "payload-ran").exists()
-    assert "uv venv && uv pip install -e '.[dev]'" in result.output  # the user sets it up
+    assert "uv sync " in result.output  # the user sets it up
+    assert not (project / "uv.lock").exists()  # locking may build the project: its code
 
 
 def test_new_with_trust_runs_the_setup_steps(

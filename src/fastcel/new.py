@@ -15,7 +15,7 @@ from .steps import Project, new_project_plan, run_steps
 from .template import bundled_template, rendering_source
 
 UNTRUSTED_SETUP = (
-    "no set-up step ran (install, migrations, smoke test): they would run the template's "
+    "no set-up step ran (lock, install, migrations, smoke test): they would run the template's "
     f"code; {UNTRUSTED_HINT}"
 )
 
@@ -75,7 +75,11 @@ def create(request: NewRequest, report: Reporter, *, can_prompt: bool) -> Projec
     if request.setup and not source.trusted:
         report.warn(UNTRUSTED_SETUP)
     try:
-        project = run_steps(project, new_project_plan(setup=setup, smoke=request.smoke), report)
+        project = run_steps(
+            project,
+            new_project_plan(setup=setup, smoke=request.smoke, lock=source.trusted),
+            report,
+        )
     except StepFailed as err:
         err.note = f"The generated files stay in {target}."
         raise
@@ -92,7 +96,7 @@ def next_steps(project: Project, cwd: Path | None = None, venv: bool = True) -> 
     lines = [f"cd {shlex.quote(str(where))}", "docker compose up            # the whole stack"]
     lines.append("# or without Docker (embedded profile: SQLite, filesystem broker):")
     if not venv:
-        lines.append("uv venv && uv pip install -e '.[dev]'")
+        lines.append("uv sync                      # .venv from uv.lock, dev tools included")
     # The prestart migrates the embedded database and creates the first superuser (again:
     # it is idempotent).
     run_prefix = "APP_PROFILE=embedded .venv/bin/"

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from .base import Finding, Project, Step, StepResult, run_command
 from .commit import CommitProject
+from .lock import LockDependencies
 from .migrations import Migrate
 from .provision import PrepareServices
 from .services import ProbeServices
@@ -24,6 +25,7 @@ __all__ = [
     "CreateVenv",
     "Finding",
     "InstallDependencies",
+    "LockDependencies",
     "Migrate",
     "PrepareServices",
     "ProbeServices",
@@ -45,10 +47,15 @@ class StepReport(Protocol):
     def step(self, result: StepResult) -> None: ...
 
 
-def new_project_plan(setup: bool = True, smoke: bool = True) -> list[Step]:
-    """The steps after rendering a new project. Without set-up only the git commit remains,
-    so that `copier update` works later."""
-    plan: list[Step] = [CommitProject()]
+def new_project_plan(setup: bool = True, smoke: bool = True, lock: bool = True) -> list[Step]:
+    """The steps after rendering a new project. Without set-up only the lock (when `lock`, and
+    as long as the package index answers) and the git commit remain, so that `copier update`
+    works later. Locking may build the project's metadata, the template's code: `lock` is
+    False for a template Copier was not allowed to trust."""
+    plan: list[Step] = [LockDependencies(required=True)] if setup else []
+    if lock and not setup:
+        plan.append(LockDependencies(required=False))
+    plan.append(CommitProject())
     if setup:
         plan += [CreateVenv(), PrepareServices(), ProbeServices(record_profile=True), Migrate()]
         if smoke:
