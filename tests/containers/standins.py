@@ -167,6 +167,26 @@ def image_label(image: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def image_id(image: str) -> str | None:
+    """The id of an existing image, or None."""
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", image],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def remove_replaced(previous: str | None, image: str) -> None:
+    """Drop the stand-in a rebuild replaced, so rebuilds leave no untagged images behind.
+
+    Only an image that carried the stand-in label gets here (never an upstream one); one
+    still used by a container stays, and that is not an error.
+    """
+    if previous and previous != image_id(image):
+        subprocess.run(["docker", "image", "rm", previous], capture_output=True)
+
+
 @contextmanager
 def exclusive_lock(path: Path = LOCK_FILE) -> Iterator[None]:
     """One builder at a time: pytest-xdist workers may all ask for the images at once."""
@@ -182,7 +202,7 @@ def docker_build(image: str, recipe_hash: str, dockerfile: Path, context: Path, 
     """Build with the classic builder (DOCKER_BUILDKIT=0): the docker 28 client has no buildx.
 
     The recipe Dockerfiles need no BuildKit feature; the classic builder works with both the
-    28.x client and Debian's 20.10 one.
+    28.x client and Debian's 20.10 one. --force-rm: a failed step leaves no container behind.
     """
     shutil.copy(dockerfile, context / "Dockerfile")
     run(
@@ -191,6 +211,7 @@ def docker_build(image: str, recipe_hash: str, dockerfile: Path, context: Path, 
             "docker",
             "build",
             "--quiet",
+            "--force-rm",
             "--tag",
             image,
             "--label",
@@ -486,11 +507,14 @@ def all_standins(python_versions: Sequence[str]) -> list[Standin]:
 def ensure_standin(standin: Standin, force: bool) -> bool:
     """Build one image unless its label already matches; True when it was built."""
     recipe_hash = standin.recipe_hash()
-    if not force and image_label(standin.image) == recipe_hash:
+    label = image_label(standin.image)
+    if not force and label == recipe_hash:
         return False
+    previous = image_id(standin.image) if label else None
     if standin.base is not None:
         ensure_base(standin.base, force=False)
     standin.build(standin.image, recipe_hash)
+    remove_replaced(previous, standin.image)
     return True
 
 
