@@ -52,9 +52,7 @@ def new_project_plan(setup: bool = True, smoke: bool = True, lock: bool = True) 
     as long as the package index answers) and the git commit remain, so that `copier update`
     works later. Locking may build the project's metadata, the template's code: `lock` is
     False for a template Copier was not allowed to trust."""
-    plan: list[Step] = [LockDependencies(required=True)] if setup else []
-    if lock and not setup:
-        plan.append(LockDependencies(required=False))
+    plan: list[Step] = [LockDependencies(required=setup)] if setup or lock else []
     plan.append(CommitProject())
     if setup:
         plan += [CreateVenv(), PrepareServices(), ProbeServices(record_profile=True), Migrate()]
