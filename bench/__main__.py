@@ -1,13 +1,16 @@
 """`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
 
-    python -m bench [--only generation,api,load,sockets,worker,matrix] [--matrix] [--runs N]
-                    [--readme] [--template DIR]
+    python -m bench [--only generation,api,load,sockets,worker,containers,matrix] [--matrix]
+                    [--runs N] [--readme] [--template DIR]
 
 Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
 load (the generated API at 30 to 200 concurrent clients, one and two processes), sockets (API
 latency beside 0 to 2,000 open WebSockets, per result backend), worker
-(generated Celery settings vs Celery's defaults), matrix (the option matrix's wall time:
-minutes long, so only with --matrix or --only matrix). Run from the repository root with the
+(generated Celery settings vs Celery's defaults), containers (the generated project's Docker
+image: its size against its base image plus its virtualenv, a cold build, a rebuild after a
+source change, `docker compose up --wait` to healthy and `down -v`; about 4 minutes and needs a
+Docker engine with compose v2, so only with --only containers), matrix (the option matrix's wall
+time: minutes long, so only with --matrix or --only matrix). Run from the repository root with the
 Python that has fastcel installed (the dev or CI venv); needs PostgreSQL, Redis and RabbitMQ on
 127.0.0.1. `--readme` also writes the report into README.md's Performance section; `--template`
 measures the project of another template root (copier.yml and template/, e.g. an earlier commit's
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from bench.stats import fmt_seconds
 
-SECTIONS = ("generation", "api", "load", "sockets", "worker", "matrix")
+SECTIONS = ("generation", "api", "load", "sockets", "worker", "containers", "matrix")
 DEFAULT = ("generation", "api", "load", "sockets", "worker")
 TITLES = {
     "generation": "Generation",
@@ -32,6 +35,7 @@ TITLES = {
     "load": "Generated API under concurrent load",
     "sockets": "Generated API beside open WebSockets",
     "worker": "Generated worker settings vs Celery defaults",
+    "containers": "Generated project in containers",
     "matrix": "Option matrix",
 }
 
@@ -80,7 +84,7 @@ def log(message: str) -> None:
 
 
 def run_section(name: str, project, runs: int, template: Path | None = None) -> str:
-    from bench import api, concurrency, generation, matrix, sockets, worker
+    from bench import api, concurrency, containers, generation, matrix, sockets, worker
 
     if name == "generation":
         return generation.run(project, runs, log)
@@ -92,6 +96,8 @@ def run_section(name: str, project, runs: int, template: Path | None = None) -> 
         return sockets.run(template, log)
     if name == "worker":
         return worker.run(project, runs, log)
+    if name == "containers":
+        return containers.run(template, runs, log)
     return matrix.run(log)
 
 
@@ -101,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.machine import header, python_version_of
     from bench.project import prepare
 
-    needs_project = any(name != "matrix" for name in args.sections)
+    # The matrix and the containers render projects of their own.
+    needs_project = any(name not in ("matrix", "containers") for name in args.sections)
     project = prepare(log, args.template) if needs_project else None
     project_python = python_version_of(project.python) if project else "not built"
     report: list[str] = []

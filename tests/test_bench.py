@@ -4,6 +4,7 @@ command line: plain functions, no timing."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from helpers import ROOT
 if str(ROOT) not in sys.path:  # `pytest` run without `python -m`: the repository root
     sys.path.insert(0, str(ROOT))
 
-from bench import SLUG, api, concurrency, load, sockets, stats
+from bench import SLUG, api, concurrency, containers, load, sockets, stats
 from bench import readme as readme_of_bench
 from bench.__main__ import DEFAULT, parse_args
 from bench.machine import memory_gib
@@ -324,3 +325,124 @@ def test_socket_bench_reads_results_where_the_project_would() -> None:
         assert int(env["WS_MAX_CONNECTIONS"]) > max(sockets.SOCKETS)
         assert int(env["WS_MAX_PER_USER"]) > max(sockets.SOCKETS)
         assert int(env["WEB_LIMIT_CONCURRENCY"]) > int(env["WS_MAX_CONNECTIONS"])
+
+
+# A `docker compose --progress=plain build` log, shortened: a rebuild after a source change.
+BUILD_LOG = """\
+#5 [web builder 1/7] FROM docker.io/library/python:3.12-slim
+#5 DONE 0.0s
+#9 [web builder 4/7] RUN --mount=type=cache,target=/root/.cache/uv     uv sync --locked --no-dev \
+--no-install-project --no-editable
+#9 CACHED
+#13 [web builder 6/7] COPY src ./src
+#13 DONE 0.1s
+#14 [web builder 7/7] RUN --mount=type=cache,target=/root/.cache/uv     uv sync --locked --no-dev
+#14 0.492 Resolved 99 packages in 1ms
+#14 1.339 Prepared 1 package in 842ms
+#15 [web runtime 4/6] COPY --from=builder /opt/venv /opt/venv
+#14 1.498  + demo==0.1.0 (from file:///build)
+#14 DONE 1.6s
+#15 DONE 0.8s
+#18 [web] exporting to image
+#18 writing image sha256:%s done
+#18 DONE 0.7s
+""" % ("ab" * 32)
+
+
+def test_build_log_steps_with_their_cache_state_output_and_time() -> None:
+    steps = containers.parse_steps(BUILD_LOG)
+    dependency = containers.dependency_step(steps)
+    assert dependency is not None and dependency.cached and dependency.seconds is None
+    project = steps["14"]
+    assert not project.cached and project.seconds == 1.6
+    assert project.output[-1] == " + demo==0.1.0 (from file:///build)"  # interleaved, in order
+    assert containers.uv_downloads(project) == 1
+    assert containers.uv_downloads(dependency) == 0
+    assert containers.rerun_steps(steps) == [
+        "COPY src ./src",
+        "RUN --mount=type=cache,target=/root/.cache/uv     uv sync --locked --no-dev",
+        "COPY --from=builder /opt/venv /opt/venv",
+    ]  # FROM and exporting are no Dockerfile step that can be CACHED
+    assert containers.image_id(BUILD_LOG) == "sha256:" + "ab" * 32
+    assert containers.image_id("#1 DONE 0.0s") is None
+    assert containers.dependency_step(containers.parse_steps("#1 [web] COPY . .")) is None
+
+
+def test_cold_and_warm_uv_cache_mounts_are_told_apart() -> None:
+    builds = containers.Builds()
+    cold = containers.parse_steps(
+        "#9 [b 4/7] RUN uv sync --no-install-project\n#9 1.8 Prepared 58 packages in 1.3s\n"
+        "#9 DONE 4.7s\n#10 [b 5/7] COPY src ./src\n#10 DONE 0.1s"
+    )
+    builds.add(9.9, cold)
+    assert builds.fetched == [58] and builds.dependency_seconds == [4.7]
+    assert builds.cache_mount() == "cold (uv fetched 58 packages)"
+    warm = containers.Builds()
+    warm.add(
+        8.0, containers.parse_steps("#9 [b 4/7] RUN uv sync --no-install-project\n#9 DONE 5.1s")
+    )
+    assert warm.cache_mount() == "warm (uv fetched nothing)"
+    assert warm.all_cached == [False]
+    with pytest.raises(RuntimeError, match="no-install-project"):
+        containers.Builds().add(1.0, containers.parse_steps("#1 [b 1/2] COPY src ./src"))
+
+
+def test_image_sizes_from_du_and_the_dockerfile_base() -> None:
+    assert containers.parse_du("131084012\t/opt/venv\n") == 131_084_012
+    assert containers.parse_du("128073419\n") == 128_073_419
+    for bad in ("", "du: cannot access '/opt/venv'"):
+        with pytest.raises(ValueError):
+            containers.parse_du(bad)
+    dockerfile = (
+        "# builder\nFROM python:3.12-slim AS builder\n"
+        "COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv\n"
+        "FROM --platform=linux/amd64 python:3.12-slim AS runtime\n"
+        "COPY --from=builder /opt/venv /opt/venv\n"
+    )
+    assert containers.runtime_base(dockerfile) == "python:3.12-slim"
+    assert containers.dockerfile_images(dockerfile) == [
+        "ghcr.io/astral-sh/uv:0.13.9",
+        "python:3.12-slim",
+    ]  # the stage `builder` is no image
+    with pytest.raises(ValueError):
+        containers.runtime_base("RUN true\n")
+    assert containers.fmt_mb(376_512_345) == "376.5 MB"
+    assert containers.fmt_mb(61_440) == "61 kB"  # an overhead above the floor
+    assert containers.fmt_mb(math.nan) == "n/a"
+
+
+def test_compose_override_retags_only_the_built_services() -> None:
+    config = {
+        "services": {
+            "db": {"image": "postgres:17"},
+            "web": {"image": "demo:latest", "build": {"context": "."}},
+            "migrate": {"image": "demo:latest", "build": {"context": "."}},
+            "redis": {"image": "redis:7-alpine"},
+        }
+    }
+    assert containers.built_services(config) == ["migrate", "web"]
+    assert containers.service_images(config) == ["postgres:17", "redis:7-alpine"]
+    override = json.loads(containers.override(["migrate", "web"], "fastcel-bench-1-app:latest"))
+    assert override == {
+        "services": {
+            "migrate": {"image": "fastcel-bench-1-app:latest"},
+            "web": {"image": "fastcel-bench-1-app:latest"},
+        }
+    }
+
+
+def test_times_with_their_range_and_the_change_that_keeps_dependencies(tmp_path: Path) -> None:
+    assert containers.fmt_spread([]) == "n/a"
+    assert containers.fmt_spread([4.2]) == "4.20 s"
+    assert containers.fmt_spread([5.0, 0.9, 12.0]) == "5.00 s (900 ms-12.00 s)"
+    assert [containers.runs_label(n) for n in (1, 3)] == ["1 run", "3 runs"]
+    source = tmp_path / "main.py"
+    source.write_text("app = 1\n")
+    containers.append_comment(source, "p1 0 abcd")
+    assert source.read_text() == "app = 1\n# bench p1 0 abcd\n"
+
+
+def test_containers_section_is_listed_but_not_in_the_default_run() -> None:
+    assert "containers" not in DEFAULT
+    assert parse_args(["--only", "containers"]).sections == ["containers"]
+    assert parse_args(["--only", "containers,api"]).sections == ["api", "containers"]

@@ -1,8 +1,9 @@
 """Every combination of every closed question in copier.yml, rendered and checked statically.
 
 Runtime behaviour is tested elsewhere; here each project must lint clean, hold valid YAML, a compose
-file and CI file that validate against their schemas, a Dockerfile hadolint accepts, no unrendered
-Jinja, no empty file or folder, and secrets only in the git-ignored .env.
+file, CI file (with a compose job running the smoke script) and dependency update config that
+validate against their schemas, a Dockerfile hadolint accepts, no unrendered Jinja, no empty file or
+folder, and secrets only in the git-ignored .env.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ CI_SCHEMAS = {
     ".github/workflows/ci.yml": "vendor.github-workflows",
     ".gitlab-ci.yml": "vendor.gitlab-ci",
 }
+# The dependency update bot's configuration that goes with each CI provider.
+UPDATE_SCHEMAS = {
+    ".github/dependabot.yml": "vendor.dependabot",
+    "renovate.json": "vendor.renovate",
+}
+SMOKE_SCRIPT = "docker/smoke/smoke.py"
 
 
 def tool(name: str) -> str:
@@ -72,6 +79,17 @@ def check_project(project: Path, answers: dict) -> list[str]:
         failure = run([tool("check-jsonschema"), "--builtin-schema", schema, name], project)
         if failure:
             problems.append(failure)
+    problems.extend(check_compose_job(project, ci_files))
+
+    update_files = [name for name in UPDATE_SCHEMAS if (project / name).exists()]
+    expected_updates = {"github": [".github/dependabot.yml"], "gitlab": ["renovate.json"]}
+    if update_files != expected_updates.get(provider, []):
+        problems.append(f"update configs {update_files} do not match ci_provider={provider}")
+    for name in update_files:
+        schema = UPDATE_SCHEMAS[name]
+        failure = run([tool("check-jsonschema"), "--builtin-schema", schema, name], project)
+        if failure:
+            problems.append(failure)
 
     for path in files:
         relative = path.relative_to(project)
@@ -94,6 +112,24 @@ def check_project(project: Path, answers: dict) -> list[str]:
     return problems
 
 
+def check_compose_job(project: Path, ci_files: list[str]) -> list[str]:
+    """Each CI file has a `compose` job that runs the stack's smoke script."""
+    problems = []
+    for name in ci_files:
+        try:
+            data = yaml.safe_load((project / name).read_text())
+        except yaml.YAMLError:
+            continue  # reported as invalid YAML
+        if name == ".gitlab-ci.yml":
+            commands = (data.get("compose") or {}).get("script", [])
+        else:
+            steps = ((data.get("jobs") or {}).get("compose") or {}).get("steps", [])
+            commands = [step.get("run", "") for step in steps]
+        if not any(f"python3 {SMOKE_SCRIPT}" in str(command) for command in commands):
+            problems.append(f"{name}: no compose job runs python3 {SMOKE_SCRIPT}")
+    return problems
+
+
 # Capabilities an image's entrypoint needs to hand its data folder to its own user and switch to
 # it; the application's image runs as its own user from the start and needs none.
 ENTRYPOINT_CAPS = {
@@ -113,6 +149,9 @@ SECRET_HOLDERS = {
 NOT_FOR_COMPOSE = {"APP_PROFILE", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"}
 NOT_FOR_COMPOSE |= {"EMBEDDED_DIR"}
 LOOPBACK = ("127.0.0.1:", "${WEB_BIND:-127.0.0.1}:")
+# Flower's port stays on this machine whatever WEB_BIND says; FLOWER_BIND (default 127.0.0.1)
+# widens it only where it is set on purpose (the GitLab compose job's Docker-in-Docker).
+FLOWER_LOOPBACK = ("127.0.0.1:", "${FLOWER_BIND:-127.0.0.1}:")
 
 
 def check_compose(project: Path) -> list[str]:
@@ -147,7 +186,7 @@ def check_compose(project: Path) -> list[str]:
         if not {"memory", "cpus"} <= set(limits):
             problems.append(f"{where} has no memory or CPU limit")
         for port in service.get("ports", []):
-            allowed = LOOPBACK[:1] if name == "flower" else LOOPBACK
+            allowed = FLOWER_LOOPBACK if name == "flower" else LOOPBACK
             if not str(port).startswith(allowed):
                 problems.append(f"{where} publishes {port} beyond this machine")
         environment = service.get("environment", {})
