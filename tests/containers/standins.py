@@ -392,12 +392,11 @@ def build_python(version: str, prefix: Path) -> Callable[[str, str], None]:
 
 
 def uv_version() -> str:
-    """The uv version the template's Dockerfile copies from (COPY --from=ghcr.io/astral-sh/uv:X)."""
-    match = re.search(
-        r"COPY --from=ghcr\.io/astral-sh/uv:([\w.]+)", DOCKERFILE_TEMPLATE.read_text()
-    )
+    """The uv version of the template's Dockerfile stage `FROM ghcr.io/astral-sh/uv:X AS uv`."""
+    dockerfile = DOCKERFILE_TEMPLATE.read_text()
+    match = re.search(r"^FROM ghcr\.io/astral-sh/uv:([\w.]+)", dockerfile, re.MULTILINE)
     if not match:
-        raise StandinError(f"no `COPY --from=ghcr.io/astral-sh/uv:` line in {DOCKERFILE_TEMPLATE}")
+        raise StandinError(f"no `FROM ghcr.io/astral-sh/uv:` line in {DOCKERFILE_TEMPLATE}")
     return match.group(1)
 
 
