@@ -64,10 +64,21 @@ def test_the_stack_runs_in_containers(copie, template_copy, docker_engine, broke
         "WEB_PORT": str(free_port()),
         "FLOWER_PORT": str(free_port()),
     }
-    done = subprocess.run(
-        ["python3", "docker/smoke/smoke.py"], cwd=project, env=env,
-        capture_output=True, text=True, timeout=SMOKE_SECONDS,
-    )  # fmt: skip
+    try:
+        done = subprocess.run(
+            ["python3", "docker/smoke/smoke.py"], cwd=project, env=env,
+            capture_output=True, text=True, timeout=SMOKE_SECONDS,
+        )  # fmt: skip
+    finally:  # the smoke takes its stack down itself, unless it was killed (timeout)
+        subprocess.run(
+            ["docker", "compose", "-p", name, "down", "--volumes", "--remove-orphans"],
+            capture_output=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(
+            ["docker", "image", "rm", "--force", f"{name}-app:smoke"],
+            capture_output=True,
+            timeout=60,
+        )
     checks = [line for line in done.stdout.splitlines() if line.startswith("ok ")]
     assert done.returncode == 0, (
         f"broker={broker} result_backend={result_backend}: the compose smoke failed "
