@@ -57,7 +57,7 @@ STDLIB = sorted(
 
 
 # Dependencies whose import name is not their distribution's name (the others import as it).
-IMPORTED_AS = {"pyjwt": "jwt"}
+IMPORTED_AS = {"pyjwt": "jwt", "pillow": "pil"}
 
 
 def direct_dependencies() -> set[str]:
@@ -76,6 +76,7 @@ def direct_dependencies() -> set[str]:
 # matrix prepares (all answers; the dev extra included, schemathesis and what it pulls in), and
 # what other platforms or versions add.
 TRANSITIVE = {
+    "attr", "attrs", "public",
     "cfgv", "distlib", "filelock", "httpcore2", "identify", "nodeenv", "platformdirs",
     "python_discovery", "truststore", "virtualenv",
     "amqp", "annotated_doc", "annotated_types", "anyio", "argon2", "billiard", "certifi", "cffi",

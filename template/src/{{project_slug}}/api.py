@@ -7,6 +7,7 @@ matched once more for every request.
 from fastapi import APIRouter
 
 from .auth.router import router as auth_router
+from .comments.router import router as comments_router
 from .health.router import router as health_router
 from .jobs.router import router as jobs_router
 from .jobs.router import ws_router as jobs_ws_router
@@ -18,4 +19,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     users_router,
     jobs_router,
     jobs_ws_router,
+    comments_router,
 )

@@ -8,4 +8,4 @@ A domain is a package next to this file (router, schemas, models, service, tasks
 tests/test_domains.py fails when a domain folder is missing from any of the three.
 """
 
-DOMAINS = ("health", "auth", "users", "jobs", "outbox")
+DOMAINS = ("health", "auth", "users", "jobs", "comments", "outbox")

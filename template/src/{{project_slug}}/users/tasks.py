@@ -1,32 +1,24 @@
-import smtplib
-
 from celery import shared_task
 from celery.utils.log import get_task_logger
 from sqlalchemy import func, select, update
 
 from ..config import get_settings
 from ..database import SessionLocal
-from .email import send_email
+from .email import EmailDeferred, send_email
 from .models import User
 
 logger = get_task_logger(__name__)
-
-# Worth another try later: the mail server or the network is briefly away. A refused recipient
-# or a bad login is not retried.
-TRANSIENT_EMAIL_ERRORS = (
-    smtplib.SMTPConnectError,
-    smtplib.SMTPServerDisconnected,
-    ConnectionError,
-    TimeoutError,
-)
+# Read when the tasks are defined: the retries' settings are the decorator's arguments.
+retries = get_settings()
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    # The mail server is away or slow for now; a refused recipient or a bad login is final.
+    autoretry_for=(EmailDeferred,),
     retry_backoff=True,
-    retry_backoff_max=600,
+    retry_backoff_max=retries.email_retry_max_seconds,
     retry_jitter=True,
-    max_retries=5,
+    max_retries=retries.email_max_retries,
 )
 def send_welcome_email(user_id: int) -> None:
     """Send the welcome email once, even when the task runs twice.
