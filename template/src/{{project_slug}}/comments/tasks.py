@@ -6,6 +6,7 @@ mail server fails or is slow: one recipient whose server refuses for now holds b
 
 from celery import group, shared_task
 from celery.utils.log import get_task_logger
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased
 
@@ -23,12 +24,13 @@ retries = get_settings()
 EXCERPT_CHARS = 500
 
 
-@shared_task
+@shared_task(autoretry_for=(BrokerUnavailable,), retry_backoff=True, max_retries=8)
 def notify_mentions(comment_id: int) -> int:
     """Send one notify_mention per mentioned user not yet notified; return how many.
 
-    Run again (redelivered, or published twice by the outbox), it sends the group again for
-    those still waiting: each notify_mention sends at most once.
+    Run again (retried because the broker refused the group, redelivered, or published twice by
+    the outbox), it sends the group again for those still waiting; a user already marked as
+    notified gets nothing more.
     """
     with SessionLocal() as session:
         waiting = session.scalars(
