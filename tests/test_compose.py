@@ -87,5 +87,5 @@ def test_the_stack_runs_in_containers(copie, template_copy, docker_engine, broke
         f"python3 docker/smoke/smoke.py)\n{done.stdout}\n{done.stderr}"
     )
     seen = {line.split()[1].rstrip(":") for line in checks}
-    assert seen == {"ready", "task", "email", "mention", "flower", "users", "kill", "stop",
-                    "migrate", "volumes", "down"}, done.stdout  # fmt: skip
+    assert seen == {"ready", "task", "email", "mention", "avatar", "flower", "users", "kill",
+                    "stop", "migrate", "volumes", "down"}, done.stdout  # fmt: skip

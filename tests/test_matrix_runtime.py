@@ -64,10 +64,11 @@ RELIABILITY_SCENARIOS = (
     "test_outages.test_database_outage_gives_503_then_recovers[refuse]",
     "test_outages.test_database_outage_gives_503_then_recovers[hang]",
     "test_api_schema.",
-    # Issue 16's use cases: the mention emails through a real SMTP server, a killed worker
-    # mid-fan-out included.
+    # Issue 16's use cases: the mention emails through a real SMTP server (a worker killed
+    # mid-fan-out included), and profile images thumbnailed by the worker.
     "test_comments.",
     "test_mentions.",
+    "test_avatars.",
 )
 
 

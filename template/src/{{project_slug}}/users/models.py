@@ -25,3 +25,9 @@ class User(Base):
     )
     # Set once the welcome email went out: a redelivered task sees it and sends nothing.
     welcomed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The profile image's thumbnails (users/avatars.py names their storage keys after it); None
+    # until the first upload's thumbnails are made.
+    avatar_version: Mapped[str | None] = mapped_column(String(32), default=None)
+    avatar_updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )

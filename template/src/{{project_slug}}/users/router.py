@@ -1,18 +1,45 @@
 """The caller's own account (/users/me), and every account for superusers (/users)."""
 
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, HTTPException, Path, status
+from anyio import to_thread
+from fastapi import (
+    APIRouter,
+    File,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
 from fastapi.exceptions import RequestValidationError
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.orm import Session
 
-from ..auth.dependencies import AUTHENTICATED, SUPERUSER_ONLY, CurrentUser, Superuser
+from .. import queue_cap, rate_limits
+from ..auth.dependencies import (
+    AUTHENTICATED,
+    SUPERUSER_ONLY,
+    CurrentUser,
+    Superuser,
+    TokenClaimsDep,
+    invalid_token,
+)
+from ..auth.security import TokenClaims
+from ..config import get_settings
 from ..database import SessionDep
 from ..errors import UNREADABLE_BODY, Responses, error
+from ..jobs import service as jobs_service
+from ..jobs.schemas import TaskCreated
 from ..pagination import Limit, Offset
-from . import service
+from ..storage import get_storage
+from . import avatars, service
 from .models import User
-from .schemas import MAX_USER_ID, UserRead, UserUpdate, UserUpdateMe
+from .schemas import MAX_USER_ID, AvatarSize, UserRead, UserUpdate, UserUpdateMe
+from .tasks import make_avatar_thumbnails
 
 router = APIRouter(
     prefix="/users",
@@ -95,3 +122,121 @@ def update_user(user_id: UserId, data: UserUpdate, _: Superuser, session: Sessio
 )
 def delete_user(user_id: UserId, _: Superuser, session: SessionDep) -> None:
     service.delete_user(session, _get(session, user_id))
+
+
+# Profile images (users/avatars.py). The multipart envelope around the file (boundaries, part
+# headers) gets this much room above MEDIA_MAX_BYTES; the file itself is held to that setting.
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+def _accept_avatar(owner: TokenClaims, address: str, file: BinaryIO) -> str:
+    """Check the upload, store it under a name of our own, start its task; the task's id."""
+    avatars.check(file, get_settings().media_max_pixels)
+    version = avatars.new_version()
+    key = avatars.upload_key(owner.user_id, version)
+    storage = get_storage()
+    file.seek(0)
+    storage.save(key, file)
+    try:
+        task = make_avatar_thumbnails
+        return jobs_service.start_task(owner, address, task, owner.user_id, version)
+    except BaseException:
+        storage.delete(key)
+        raise
+
+
+@router.put(
+    "/me/avatar",
+    status_code=status.HTTP_202_ACCEPTED,
+    # Raises the app's REQUEST_MAX_BYTES for this route only: a body over it gets 413 as it
+    # arrives, before the rest is read.
+    max_body_size=get_settings().media_max_bytes + MULTIPART_OVERHEAD,
+    responses={
+        **UNREADABLE_BODY,
+        **AUTHENTICATED,
+        # In plain text when the whole body is too large (FastAPI's own answer, as it arrives).
+        status.HTTP_413_CONTENT_TOO_LARGE: {
+            **error("The file is larger than MEDIA_MAX_BYTES"),
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: error("The file is no PNG, JPEG or WebP image"),
+        status.HTTP_429_TOO_MANY_REQUESTS: error(
+            "Too many tasks started by this user or client address; see Retry-After"
+        ),
+        status.HTTP_503_SERVICE_UNAVAILABLE: error(
+            "The database or the task queue is unavailable, or the queue is full"
+        ),
+    },
+)
+async def upload_avatar(
+    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image")],
+    owner: TokenClaimsDep,
+    request: Request,
+) -> TaskCreated:
+    """Replace the caller's profile image. The thumbnails are made by a task: follow it with
+    GET /tasks/{task_id}; once it succeeded, GET /users/{id}/avatar serves them.
+
+    422 for an image that is damaged, truncated or has more than MEDIA_MAX_PIXELS pixels.
+    """
+    if file.size is not None and file.size > get_settings().media_max_bytes:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "File too large")
+    address = rate_limits.client_address(request)
+    try:
+        task_id = await to_thread.run_sync(_accept_avatar, owner, address, file.file)
+    except avatars.NotAnImageError as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+    except avatars.UnreadableImageError as exc:
+        problem = {"type": "value_error", "loc": ("body", "file"), "msg": str(exc)}
+        raise RequestValidationError([problem]) from None
+    except jobs_service.OwnerRefusedError:
+        raise invalid_token() from None
+    except rate_limits.RateLimitedError as exc:
+        raise rate_limits.too_many_requests("Too many tasks started", exc) from None
+    except queue_cap.QueueFullError:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue full") from None
+    except BrokerUnavailable:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue unavailable") from None
+    return TaskCreated(task_id=task_id)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+@router.get(
+    "/{user_id}/avatar",
+    response_class=Response,
+    responses={
+        status.HTTP_200_OK: {
+            "description": "The thumbnail, SIZE x SIZE pixels",
+            "content": {avatars.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        status.HTTP_304_NOT_MODIFIED: {"description": "If-None-Match names the current version"},
+        **AUTHENTICATED,
+        status.HTTP_404_NOT_FOUND: error("No user has this id, or no profile image yet"),
+    },
+)
+def read_avatar(
+    user_id: UserId,
+    _: CurrentUser,
+    session: SessionDep,
+    size: Annotated[AvatarSize, Query()] = AvatarSize.large,
+    if_none_match: Annotated[str | None, Header(max_length=1024)] = None,
+) -> Response:
+    """A user's profile image, to any logged-in user."""
+    version = _get(session, user_id).avatar_version
+    if version is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No profile image")
+    # The version names the upload: a new upload, a new ETag.
+    etag = f'"{version}.{size.value}"'
+    max_age = get_settings().avatar_cache_seconds
+    headers = {"ETag": etag, "Cache-Control": f"private, max-age={max_age}"}
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    try:
+        with get_storage().open(avatars.thumbnail_key(user_id, version, size.value)) as file:
+            content = file.read()
+    except FileNotFoundError:  # replaced by a newer upload's since the row was read
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No profile image") from None
+    return Response(content, media_type=avatars.MEDIA_TYPE, headers=headers)

@@ -1,3 +1,4 @@
+from enum import IntEnum
 from typing import Annotated, Self
 
 from pydantic import (
@@ -15,6 +16,13 @@ from ..timestamps import UtcDatetime
 
 # users.id is a PostgreSQL integer: no user has a larger id, and the database refuses one.
 MAX_USER_ID = 2**31 - 1
+
+
+class AvatarSize(IntEnum):
+    """The sizes of the profile image's thumbnails (users/avatars.py SIZES), in pixels."""
+
+    small = 64
+    large = 256
 
 
 class UserRead(BaseModel):

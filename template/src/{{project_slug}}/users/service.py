@@ -14,6 +14,8 @@ from ..auth.passwords import password_problem
 from ..auth.security import hash_password, verify_password
 from ..config import Settings
 from ..outbox import service as outbox
+from ..storage import get_storage
+from . import avatars
 from .models import User
 from .tasks import send_welcome_email
 
@@ -116,8 +118,15 @@ def check_password(user: User, password: str) -> None:
 
 
 def delete_user(session: Session, user: User) -> None:
+    """Delete the user (their tasks, comments and mentions go with the rows) and their profile
+    image's thumbnails."""
+    user_id, version = user.id, user.avatar_version
     session.delete(user)
     session.commit()
+    if version is not None:
+        storage = get_storage()
+        for size in avatars.SIZES:
+            storage.delete(avatars.thumbnail_key(user_id, version, size))
 
 
 def ensure_first_superuser(session: Session, settings: Settings) -> str:

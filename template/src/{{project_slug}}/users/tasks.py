@@ -4,6 +4,8 @@ from sqlalchemy import func, select, update
 
 from ..config import get_settings
 from ..database import SessionLocal
+from ..storage import get_storage
+from . import avatars
 from .email import EmailDeferred, send_email
 from .models import User
 
@@ -59,3 +61,42 @@ def report_user_stats() -> dict[str, int]:
         active = session.scalar(select(func.count()).where(User.is_active)) or 0
     logger.info("Users: %d total, %d active", total, active)
     return {"total": total, "active": active}
+
+
+@shared_task
+def make_avatar_thumbnails(user_id: int, version: str) -> dict[str, list[int]]:
+    """Make the thumbnails of an upload that PUT /users/me/avatar checked and stored, then show
+    them in place of the user's previous ones.
+
+    Safe to run twice (a redelivered task): thumbnails are written whole or not at all, and a
+    user's version only ever moves to a newer upload, so that of two uploads in a row the later
+    one wins whichever task ends last.
+    """
+    storage = get_storage()
+    upload = avatars.upload_key(user_id, version)
+    try:
+        with storage.open(upload) as file:
+            made = avatars.thumbnails(file, get_settings().media_max_pixels)
+    except FileNotFoundError:
+        logger.info("Upload %s of user %s is gone: done already", version, user_id)
+        return {"sizes": list(avatars.SIZES)}
+    except (avatars.NotAnImageError, avatars.UnreadableImageError):
+        storage.delete(upload)
+        raise
+    for size, data in made.items():
+        storage.save(avatars.thumbnail_key(user_id, version, size), data)
+    with SessionLocal() as session:
+        user = session.get(User, user_id, with_for_update=True)
+        previous = user.avatar_version if user else None
+        if user is not None and (previous is None or previous < version):
+            user.avatar_version = version
+            user.avatar_updated_at = func.now()
+            session.commit()
+            stale = previous
+        else:
+            stale = None if previous == version else version  # deleted user, or a newer upload
+    if stale is not None:
+        for size in avatars.SIZES:
+            storage.delete(avatars.thumbnail_key(user_id, stale, size))
+    storage.delete(upload)
+    return {"sizes": list(avatars.SIZES)}
