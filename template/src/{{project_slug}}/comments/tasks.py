@@ -12,13 +12,11 @@ from sqlalchemy.orm import aliased
 
 from ..config import get_settings
 from ..database import SessionLocal
-from ..users.email import EmailDeferred, send_email
+from ..users.email import RETRIES, send_email
 from ..users.models import User
 from .models import Comment, Mention
 
 logger = get_task_logger(__name__)
-# Read when the tasks are defined: the retries' settings are the decorator's arguments.
-retries = get_settings()
 
 # Characters of the comment quoted in the email.
 EXCERPT_CHARS = 500
@@ -44,13 +42,7 @@ def notify_mentions(comment_id: int) -> int:
     return len(waiting)
 
 
-@shared_task(
-    autoretry_for=(EmailDeferred,),
-    retry_backoff=True,
-    retry_backoff_max=retries.email_retry_max_seconds,
-    retry_jitter=True,
-    max_retries=retries.email_max_retries,
-)
+@shared_task(**RETRIES)
 def notify_mention(comment_id: int, user_id: int) -> bool:
     """Email `user_id` that comment `comment_id` mentions them, once; True if sent now.
 

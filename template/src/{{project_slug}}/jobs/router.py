@@ -7,6 +7,8 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,7 +31,7 @@ from ..auth.dependencies import (
 from ..celery_app import CeleryDep
 from ..config import get_settings
 from ..database import DATABASE_ERRORS, SessionDep, SessionLocal
-from ..errors import UNREADABLE_BODY, error
+from ..errors import UNREADABLE_BODY, Responses, error
 from ..pagination import Limit, Offset
 from . import service
 from .schemas import DivideRequest, TaskCreated, TaskRunRead, TaskStatus
@@ -75,27 +77,22 @@ CLOSE_LIFETIME = 4408
 publishers = CapacityLimiter(get_settings().celery_broker_pool_limit)
 
 
-@router.post(
-    "/divide",
-    status_code=status.HTTP_202_ACCEPTED,
-    responses={
-        **UNREADABLE_BODY,
-        status.HTTP_429_TOO_MANY_REQUESTS: error(
-            "Too many tasks started by this user or client address; see Retry-After"
-        ),
-        status.HTTP_503_SERVICE_UNAVAILABLE: error(
-            "The database or the task queue is unavailable, or the queue is full"
-        ),
-    },
-)
-async def start_divide(data: DivideRequest, owner: TokenClaimsDep, request: Request) -> TaskCreated:
-    # The token is checked here, its user by the INSERT that records the task (one round trip
-    # to the database for both; see service.start_task).
-    address = rate_limits.client_address(request)
+# What every route that starts a task (service.start_task) may answer besides its own.
+TASK_START_ERRORS: Responses = {
+    status.HTTP_429_TOO_MANY_REQUESTS: error(
+        "Too many tasks started by this user or client address; see Retry-After"
+    ),
+    status.HTTP_503_SERVICE_UNAVAILABLE: error(
+        "The database or the task queue is unavailable, or the queue is full"
+    ),
+}
+
+
+@contextmanager
+def task_start_errors() -> Iterator[None]:
+    """service.start_task's errors, as the HTTP answers of TASK_START_ERRORS (and 401)."""
     try:
-        task_id = await to_thread.run_sync(
-            service.start_task, owner, address, divide, data.x, data.y, limiter=publishers
-        )
+        yield
     except service.OwnerRefusedError:
         raise invalid_token() from None
     except rate_limits.RateLimitedError as exc:
@@ -105,6 +102,24 @@ async def start_divide(data: DivideRequest, owner: TokenClaimsDep, request: Requ
     except BrokerUnavailable:
         # The broker's address stays in the log (celery's own), not in the answer.
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue unavailable") from None
+
+
+@router.post(
+    "/divide",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **UNREADABLE_BODY,
+        **TASK_START_ERRORS,
+    },
+)
+async def start_divide(data: DivideRequest, owner: TokenClaimsDep, request: Request) -> TaskCreated:
+    # The token is checked here, its user by the INSERT that records the task (one round trip
+    # to the database for both; see service.start_task).
+    address = rate_limits.client_address(request)
+    with task_start_errors():
+        task_id = await to_thread.run_sync(
+            service.start_task, owner, address, divide, data.x, data.y, limiter=publishers
+        )
     return TaskCreated(task_id=task_id)
 
 

@@ -14,6 +14,17 @@ class EmailDeferred(Exception):
     tasks retry on it. Other errors (a recipient refused for good, a bad login) are final."""
 
 
+# The retries of every task that sends an email: `@shared_task(**RETRIES)`. Read when the tasks
+# are defined (they are the decorator's arguments).
+RETRIES = {
+    "autoretry_for": (EmailDeferred,),
+    "retry_backoff": True,
+    "retry_backoff_max": get_settings().email_retry_max_seconds,
+    "retry_jitter": True,
+    "max_retries": get_settings().email_max_retries,
+}
+
+
 def send_email(to: str, subject: str, body: str, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     message = EmailMessage()

@@ -16,23 +16,22 @@ from fastapi import (
     status,
 )
 from fastapi.exceptions import RequestValidationError
-from kombu.exceptions import OperationalError as BrokerUnavailable
 from sqlalchemy.orm import Session
 
-from .. import queue_cap, rate_limits
+from .. import rate_limits
 from ..auth.dependencies import (
     AUTHENTICATED,
     SUPERUSER_ONLY,
     CurrentUser,
     Superuser,
     TokenClaimsDep,
-    invalid_token,
 )
 from ..auth.security import TokenClaims
 from ..config import get_settings
 from ..database import SessionDep
 from ..errors import UNREADABLE_BODY, Responses, error
 from ..jobs import service as jobs_service
+from ..jobs.router import TASK_START_ERRORS, task_start_errors
 from ..jobs.schemas import TaskCreated
 from ..pagination import Limit, Offset
 from ..storage import get_storage
@@ -160,12 +159,7 @@ def _accept_avatar(owner: TokenClaims, address: str, file: BinaryIO) -> str:
             "content": {"text/plain": {"schema": {"type": "string"}}},
         },
         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: error("The file is no PNG, JPEG or WebP image"),
-        status.HTTP_429_TOO_MANY_REQUESTS: error(
-            "Too many tasks started by this user or client address; see Retry-After"
-        ),
-        status.HTTP_503_SERVICE_UNAVAILABLE: error(
-            "The database or the task queue is unavailable, or the queue is full"
-        ),
+        **TASK_START_ERRORS,
     },
 )
 async def upload_avatar(
@@ -182,20 +176,13 @@ async def upload_avatar(
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "File too large")
     address = rate_limits.client_address(request)
     try:
-        task_id = await to_thread.run_sync(_accept_avatar, owner, address, file.file)
+        with task_start_errors():
+            task_id = await to_thread.run_sync(_accept_avatar, owner, address, file.file)
     except avatars.NotAnImageError as exc:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
     except avatars.UnreadableImageError as exc:
         problem = {"type": "value_error", "loc": ("body", "file"), "msg": str(exc)}
         raise RequestValidationError([problem]) from None
-    except jobs_service.OwnerRefusedError:
-        raise invalid_token() from None
-    except rate_limits.RateLimitedError as exc:
-        raise rate_limits.too_many_requests("Too many tasks started", exc) from None
-    except queue_cap.QueueFullError:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue full") from None
-    except BrokerUnavailable:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Task queue unavailable") from None
     return TaskCreated(task_id=task_id)
 
 

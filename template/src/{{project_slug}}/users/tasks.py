@@ -6,22 +6,14 @@ from ..config import get_settings
 from ..database import SessionLocal
 from ..storage import get_storage
 from . import avatars
-from .email import EmailDeferred, send_email
+from .email import RETRIES, send_email
 from .models import User
 
 logger = get_task_logger(__name__)
-# Read when the tasks are defined: the retries' settings are the decorator's arguments.
-retries = get_settings()
 
 
-@shared_task(
-    # The mail server is away or slow for now; a refused recipient or a bad login is final.
-    autoretry_for=(EmailDeferred,),
-    retry_backoff=True,
-    retry_backoff_max=retries.email_retry_max_seconds,
-    retry_jitter=True,
-    max_retries=retries.email_max_retries,
-)
+# Retried while the mail server is away or slow; a refused recipient or a bad login is final.
+@shared_task(**RETRIES)
 def send_welcome_email(user_id: int) -> None:
     """Send the welcome email once, even when the task runs twice.
 
