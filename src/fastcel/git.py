@@ -79,3 +79,13 @@ def changed_paths(path: Path, *pathspecs: str) -> list[str]:
     """Files under `pathspecs` that differ from HEAD, untracked ones included."""
     done = output(path, "status", "--porcelain", "--untracked-files=all", "--", *pathspecs)
     return [line[3:] for line in done.splitlines() if line.strip()]
+
+
+def restore(path: Path, head: str) -> str:
+    """Undo every change since `head` in a work tree that was clean at `head` (a failed update
+    or addition); say where the project is."""
+    reset = git(path, "reset", "--quiet", "--hard", head, check=False)
+    clean = git(path, "clean", "--quiet", "-d", "--force", check=False)
+    if reset.returncode == 0 and clean.returncode == 0:
+        return f"nothing changed, the project is back at commit {head[:12]}"
+    return f"the project may be half-changed (git reset failed): check `git status` in {path}"

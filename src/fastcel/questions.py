@@ -38,8 +38,26 @@ def render_jinja(template: str, context: Mapping[str, Any]) -> str:
     return _compiled(template).render(**context)
 
 
+# copier.yml holds a second template's questions too: a domain's (`fastcel add domain`), which
+# a project's render never asks.
+DOMAIN_QUESTION = "domain_name"
+KIND_QUESTION = "template_kind"
+
+
+def is_domain_question(key: str) -> bool:
+    """Tell whether copier.yml's question `key` belongs to the domain template."""
+    return key == KIND_QUESTION or key.startswith("domain_")
+
+
+def offers_domains(template: Path, vcs_ref: str | None = None) -> bool:
+    """Tell whether the template at `vcs_ref` holds the domain template."""
+    text = _config_text(template, vcs_ref)
+    return text is not None and DOMAIN_QUESTION in (yaml.safe_load(text) or {})
+
+
 def load_questions(template: Path, vcs_ref: str | None = None) -> Questions | None:
-    """Read the questions (keys not starting with `_`) from a local template's copier.yml.
+    """Read a project's questions (keys not starting with `_`, and not the domain template's)
+    from a local template's copier.yml.
 
     With a `vcs_ref` other than HEAD, from that commit of the template's git repository: the
     questions Copier will render with. None for a template that is not a local folder (e.g. a
@@ -52,7 +70,7 @@ def load_questions(template: Path, vcs_ref: str | None = None) -> Questions | No
     return {
         key: spec if isinstance(spec, dict) else {"default": spec}
         for key, spec in config.items()
-        if not key.startswith("_")
+        if not key.startswith("_") and not is_domain_question(key)
     }
 
 

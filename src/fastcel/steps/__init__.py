@@ -13,14 +13,16 @@ from typing import Protocol
 
 from .base import Finding, Project, Step, StepResult, run_command
 from .commit import CommitProject
+from .domain_tests import RunTests
 from .lock import LockDependencies
-from .migrations import Migrate
+from .migrations import AddMigration, Migrate
 from .provision import PrepareServices
 from .services import ProbeServices
 from .smoke import SmokeTest
 from .venv import CreateVenv, InstallDependencies
 
 __all__ = [
+    "AddMigration",
     "CommitProject",
     "CreateVenv",
     "Finding",
@@ -30,6 +32,7 @@ __all__ = [
     "PrepareServices",
     "ProbeServices",
     "Project",
+    "RunTests",
     "SmokeTest",
     "Step",
     "StepResult",

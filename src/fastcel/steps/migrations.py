@@ -56,3 +56,47 @@ class Migrate(Step):
         return Finding(
             f"{project.slug}.prestart: {done}" + (f", {last[-1].strip()}" if last else "")
         )
+
+
+class AddMigration(Step):
+    """`alembic revision --autogenerate` for a new domain's table, formatted with the project's
+    ruff; then `alembic upgrade head`, and `alembic check` finds nothing left to migrate."""
+
+    title = "migration"
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    @property
+    def revision(self) -> str:
+        """The new migration's revision id (its file starts with it)."""
+        return f"{self.table}_0001"
+
+    def run(self, project: Project) -> Finding:
+        """See the class docstring."""
+        alembic = project.bin("alembic")
+        message = f"create {self.table}"
+        made = run_command(
+            self.title,
+            [alembic, "revision", "--autogenerate", "--rev-id", self.revision, "-m", message],
+            project,
+        ).output
+        detected = re.findall(r"Detected (.+)$", made, flags=re.MULTILINE)
+        others = [line for line in detected if f"'{self.table}" not in line]
+        files = sorted((project.path / "migrations" / "versions").glob(f"{self.revision}_*.py"))
+        if others or not files:
+            raise StepFailed(
+                self.title,
+                "alembic revision --autogenerate",
+                "\n".join(others) or "no migration file was written",
+                "the models and the migrations differ beyond the new table: "
+                "run `alembic check` to see how",
+            )
+        written = [str(path.relative_to(project.path)) for path in files]
+        ruff = project.bin("ruff")
+        if ruff.exists():
+            run_command(self.title, [ruff, "check", "--fix", "--quiet", *written], project)
+            run_command(self.title, [ruff, "format", "--quiet", *written], project)
+        run_command(self.title, [alembic, "upgrade", "head"], project)
+        run_command(self.title, [alembic, "check"], project)
+        return Finding(f"{written[0]}: {message}, applied; alembic check finds nothing left")
