@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Sequence
 
 import dotenv
@@ -81,8 +82,10 @@ class AddMigration(Step):
             [alembic, "revision", "--autogenerate", "--rev-id", self.revision, "-m", message],
             project,
         ).output
-        detected = re.findall(r"Detected (.+)$", made, flags=re.MULTILINE)
-        others = [line for line in detected if f"'{self.table}" not in line]
+        # Alembic's "Detected added table 'x'" (and index, constraint) lines; its notes on
+        # sequences ("Detected sequence named ...") are not changes.
+        detected = re.findall(r"Detected (?!sequence named)(.+)$", made, flags=re.MULTILINE)
+        others = [line for line in detected if self.table not in line]
         files = sorted((project.path / "migrations" / "versions").glob(f"{self.revision}_*.py"))
         if others or not files:
             raise StepFailed(
@@ -95,8 +98,8 @@ class AddMigration(Step):
         written = [str(path.relative_to(project.path)) for path in files]
         ruff = project.bin("ruff")
         if ruff.exists():
-            run_command(self.title, [ruff, "check", "--fix", "--quiet", *written], project)
             run_command(self.title, [ruff, "format", "--quiet", *written], project)
+            run_command(self.title, [ruff, "check", "--fix", "--quiet", *written], project)
         run_command(self.title, [alembic, "upgrade", "head"], project)
         run_command(self.title, [alembic, "check"], project)
-        return Finding(f"{written[0]}: {message}, applied; alembic check finds nothing left")
+        return Finding(f"{Path(written[0]).name} applied; alembic check: nothing left")
