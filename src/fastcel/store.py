@@ -29,6 +29,14 @@ from . import git
 from .errors import FastcelError, UsageError
 
 STORE_ENV = "FASTCEL_TEMPLATE_STORE"
+# What a template version is made of: the questions of both templates, the project's files, and
+# the domain template (`fastcel add domain`) with the field types it imports.
+TEMPLATE_PATHS = (
+    "copier.yml",
+    "template",
+    "src/fastcel/domain_template",
+    "src/fastcel/domain_types.jinja",
+)
 LOCK_TIMEOUT = 120
 # Commits in the store are made by fastcel, not by whoever runs it.
 _JUNK = (":(exclude,glob)**/__pycache__/**", ":(exclude,glob)**/*.py[co]")
@@ -95,7 +103,7 @@ def _version_key(tag: str) -> tuple[int, Version | str]:
 
 
 def add_version(template_dir: Path, version: str, store: Path | None = None) -> str:
-    """Make sure the store holds `template_dir` (copier.yml + template/) for `version`.
+    """Make sure the store holds `template_dir` (its TEMPLATE_PATHS) for `version`.
 
     Returns the tag whose files are exactly `template_dir`'s: `v<version>` when it is free or
     already holds them, else an existing or new `v<version>+N`. Each tag is its own root
@@ -143,7 +151,8 @@ def _tree_of(store: Path, template_dir: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="fastcel-store-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index"), "GIT_WORK_TREE": str(template_dir)}
         # --force: a personal excludes file (say one ignoring `.env*`) must not drop template files.
-        _git(store, "add", "--all", "--force", "--", "copier.yml", "template", *_JUNK, env=env)
+        present = [name for name in TEMPLATE_PATHS if (template_dir / name).exists()]
+        _git(store, "add", "--all", "--force", "--", *present, *_JUNK, env=env)
         return _git(store, "write-tree", env=env).strip()
 
 

@@ -19,7 +19,7 @@ from packaging.version import InvalidVersion, Version
 from . import git, store
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATE_PATHS = ("copier.yml", "template")
+TEMPLATE_PATHS = store.TEMPLATE_PATHS
 
 
 def bundled_template() -> Path:
