@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from fastcel.questions import is_domain_question
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Options that only change files, never what runs: the runtime matrix leaves them at their default.
@@ -31,8 +33,13 @@ class Option:
 
 
 def load_questions(copier_yml: Path = REPO_ROOT / "copier.yml") -> dict[str, dict]:
+    """A project's questions (not the domain template's, which `fastcel add domain` answers)."""
     data = yaml.safe_load(copier_yml.read_text())
-    return {key: value for key, value in data.items() if not key.startswith("_")}
+    return {
+        key: value
+        for key, value in data.items()
+        if not key.startswith("_") and not is_domain_question(key)
+    }
 
 
 def options(copier_yml: Path = REPO_ROOT / "copier.yml") -> list[Option]:

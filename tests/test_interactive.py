@@ -11,7 +11,14 @@ import pexpect
 import yaml
 from helpers import ROOT, fastcel_exe
 
-CONFIG = yaml.safe_load((ROOT / "copier.yml").read_text())
+from fastcel.questions import is_domain_question
+
+# A project's questions: the domain template's are never asked by `fastcel new`.
+CONFIG = {
+    key: spec
+    for key, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+    if not is_domain_question(key)
+}
 # The questions a user is asked, in copier.yml's order (NAME answers project_name).
 PROMPTS = [
     (key, spec["help"])
