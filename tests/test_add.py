@@ -12,8 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import clean_env, commit_all, git, run_fastcel, run_in_project
+import yaml
+from helpers import clean_env, commit_all, git, release, run_fastcel, run_in_project
 from test_new_full import REDIS, database  # noqa: F401 (the fixture)
+from test_update import TEMPLATE_SECTION, A, B, clone_repo
 from typer.testing import CliRunner
 
 from fastcel.add import register
@@ -168,26 +170,94 @@ ADDED_TESTS = ("tests/customers", "tests/orders", "tests/test_domains.py",
                "tests/test_migrations.py", "tests/test_api_schema.py")  # fmt: skip
 
 
+HAND_EDIT = '\n\ndef our_own_helper() -> str:\n    return "kept"\n'
+DOMAIN_CHANGE = " (template B)."
+
+
+def change_both_templates(repo: Path) -> str:
+    """Version B of the clone: a section in the project's README, a migration after the
+    template's last, and a changed docstring in every domain's router. Returns the new
+    migration's revision."""
+    readme = repo / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + TEMPLATE_SECTION)
+    versions = repo / "template" / "migrations" / "versions"
+    last = sorted(path.name.partition("_")[0] for path in versions.glob("[0-9]*_*.py"))[-1]
+    revision = f"{int(last) + 1:04d}"
+    (versions / f"{revision}_template_b.py").write_text(
+        f'''"""Template B: a migration that arrives with an update.
+
+Revision ID: {revision}
+Revises: {last}
+Create Date: 2026-12-04 00:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "{revision}"
+down_revision: str | None = "{last}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
+    )
+    router = next((repo / "src" / "fastcel" / "domain_template").rglob("router.py.jinja"))
+    text = router.read_text()
+    assert text.count('."""\n') >= 1
+    router.write_text(text.replace('."""\n', DOMAIN_CHANGE + '"""\n', 1))
+    release(repo, B)
+    return revision
+
+
 @pytest.mark.slow
-def test_added_domains_work_on_the_services_and_embedded(tmp_path: Path, database: str) -> None:  # noqa: F811
+def test_added_domains_work_and_update_with_the_project(tmp_path: Path, database: str) -> None:  # noqa: F811
+    """Generate at version A of a tagged clone, add two domains, edit one by hand, update to a
+    version B that changed both templates; then lint and run the tests on both profiles."""
+    repo = clone_repo(tmp_path / "fastcel")
+    release(repo, A)
     env = clean_env(DATABASE_URL=database, **REDIS)
-    run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke")
+    run_fastcel(tmp_path, env, "new", "demo", "--defaults", "--no-smoke", "--trust",
+                f"--template={repo}")  # fmt: skip
     project = tmp_path / "demo"
-    added = run_fastcel(project, env, "add", "domain", *CUSTOMERS)
+    added = run_fastcel(project, env, "add", "domain", *CUSTOMERS, "--trust")
     assert "customers_0001_create_customers.py applied" in added, added
     assert "tests/customers: 6 passed" in added, added
     commit_all(project, "Add the customers domain")
-    added = run_fastcel(project, env, "add", "domain", *ORDERS)
+    added = run_fastcel(project, env, "add", "domain", *ORDERS, "--trust")
     assert "orders_0001_create_orders.py applied" in added, added
     assert "tests/orders: 8 passed" in added, added
     commit_all(project, "Add the orders domain")
+    orders_router = project / "src" / "demo" / "orders" / "router.py"
+    orders_router.write_text(orders_router.read_text() + HAND_EDIT)
+    commit_all(project, "our own helper")
+
+    revision = change_both_templates(repo)
+    updated = run_fastcel(project, env, "update", "--defaults", "--trust")
+    assert f"{A} → {B}" in updated, updated
+    assert f"{revision} now follows orders_0001: one head" in updated, updated
+    assert "1 migration(s) applied" in updated, updated
+    assert (project / "README.md").read_text().endswith(TEMPLATE_SECTION)
+    for name in ("customers", "orders"):
+        router = (project / "src" / "demo" / name / "router.py").read_text()
+        assert router.splitlines()[0].endswith(DOMAIN_CHANGE + '"""'), router[:200]
+        recorded = yaml.safe_load((project / f".copier-answers.domain-{name}.yml").read_text())
+        assert recorded["_commit"] == B
+    assert orders_router.read_text().endswith(HAND_EDIT)
+    assert "<<<<<<<" not in git(project, "diff")
+    commit_all(project, "Update the template to B")
 
     domains = (project / "src" / "demo" / "domains.py").read_text()
     assert '    "outbox",\n    "customers",\n    "orders",\n)' in domains
     run_in_project(project, env, "ruff", "check", ".")
     run_in_project(project, env, "ruff", "format", "--check", ".")
     heads = run_in_project(project, env, "alembic", "heads").split()
-    assert heads == ["orders_0001", "(head)"], heads
+    assert heads == [revision, "(head)"], heads
     run_in_project(project, env, "pytest", "-q", "-p", "no:cacheprovider", *ADDED_TESTS)
     embedded = clean_env(APP_PROFILE="embedded")
     run_in_project(project, embedded, "python", "-m", "demo.prestart")

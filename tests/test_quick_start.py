@@ -18,9 +18,10 @@ from helpers import ROOT, clean_env, dotenv, drop_role_and_its_databases, git
 pytestmark = pytest.mark.slow
 
 
-def quick_start_block() -> str:
+def readme_block(name: str) -> str:
+    """The commands of the README's block between <!-- name --> and <!-- /name -->."""
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- quick-start -->", 1)[1].split("<!-- /quick-start -->", 1)[0]
+    block = readme.split(f"<!-- {name} -->", 1)[1].split(f"<!-- /{name} -->", 1)[0]
     return "\n".join(line for line in block.strip().splitlines() if not line.startswith("```"))
 
 
@@ -36,11 +37,12 @@ def new_user_shell() -> dict[str, str]:
 
 
 def test_the_quick_start_works_as_written_from_a_fresh_clone(tmp_path: Path) -> None:
-    """The block as the README prints it, in one shell (so `source` carries to the next line).
+    """The block as the README prints it, in one shell (so `source` carries to the next line);
+    then the README's block that adds two domains to the project.
     Only the project's name is made unique: it names the PostgreSQL role and database that the
     service accounts step creates, which other runs on this server must not share."""
     name = f"myproj{secrets.token_hex(3)}"
-    block = quick_start_block()
+    block = readme_block("quick-start")
     assert block.count("myproj") >= 3, block
     clone = tmp_path / "fastcel"
     subprocess.run(
@@ -68,5 +70,19 @@ def test_the_quick_start_works_as_written_from_a_fresh_clone(tmp_path: Path) -> 
         assert dotenv(project)["POSTGRES_PASSWORD"] not in output
         assert git(project, "status", "--porcelain") == ""  # .venv and .env are git-ignored
         assert git(clone, "status", "--porcelain") == ""  # nothing left in the clone
+
+        # Then the README's "Adding a domain" block, as printed, in the project.
+        adding = readme_block("add-domain")
+        env = new_user_shell()
+        env["PATH"] = f"{clone / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
+        proc = subprocess.run(["bash", "-e", "-c", adding], cwd=project, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=900)  # fmt: skip
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, f"{adding}\n---\n{output[-6000:]}"
+        for domain, tests in (("customers", 6), ("orders", 7)):
+            assert f"{domain}_0001_create_{domain}.py applied" in output, output
+            assert f"tests/{domain}: {tests} passed" in output, output
+        assert (project / "src" / name / "orders" / "router.py").is_file()
     finally:
         drop_role_and_its_databases(name)

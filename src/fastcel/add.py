@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import git, questions
 from .domain_spec import Field, check_model, check_name, model_name, parse_fields
-from .errors import FastcelError, StepFailed, UsageError
-from .recorded_answers import one_line
+from .errors import UNTRUSTED_HINT, FastcelError, StepFailed, UsageError
+from .recorded_answers import added_domains, domain_answers_file, one_line
 from .render import untrusted
 from .report import Reporter
 from .steps import (
@@ -44,21 +42,6 @@ DOMAINS_MODULE = "domains.py"
 OTHER_TABLES = ("alembic_version", "celery_taskmeta", "celery_tasksetmeta")
 
 
-def domain_answers_file(name: str) -> str:
-    """The answers file of the domain `name`, at the project's root."""
-    return f".copier-answers.domain-{name}.yml"
-
-
-def added_domains(project: Path) -> dict[str, dict[str, Any]]:
-    """The domains `fastcel add domain` added to the project: name -> recorded answers."""
-    found = {}
-    for path in sorted(project.glob(domain_answers_file("*"))):
-        answers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if isinstance(answers, dict) and isinstance(answers.get("domain_name"), str):
-            found[answers["domain_name"]] = answers
-    return found
-
-
 @dataclass
 class DomainRequest:
     """What `fastcel add domain` was asked for."""
@@ -70,6 +53,7 @@ class DomainRequest:
     model: str | None = None
     pretend: bool = False
     setup: bool = True  # migrate and run the new tests (needs the project's .venv)
+    trust: bool = False  # a template other than fastcel's own may run its code
 
 
 @dataclass
@@ -163,7 +147,7 @@ def _with_reference(path: Path, spec: Field) -> dict[str, Any]:
     return recorded
 
 
-def render_domain(path: Path, answers: dict[str, Any], data: dict[str, Any]) -> None:
+def render_domain(path: Path, answers: dict[str, Any], data: dict[str, Any], trusted: bool) -> None:
     """Render the domain template into `path` and add the domain to DOMAINS; undo both with
     git if either fails."""
     import copier
@@ -181,7 +165,7 @@ def render_domain(path: Path, answers: dict[str, Any], data: dict[str, Any]) -> 
                 answers_file=answers_file,
                 vcs_ref=str(answers["_commit"]),
                 defaults=True,
-                unsafe=is_trusted(src),
+                unsafe=trusted,
                 quiet=True,
             )
         _record_src(path / answers_file, src)
@@ -237,6 +221,11 @@ def register(domains_module: Path, name: str) -> None:
     domains_module.write_text(text[:start] + f"(\n{listed})" + text[end:], encoding="utf-8")
 
 
+def trusted(request: DomainRequest, answers: dict[str, Any]) -> bool:
+    """Whether the project's template may run its code here (its own, or --trust)."""
+    return request.trust or is_trusted(str(answers["_src_path"]))
+
+
 def domain_steps(request: DomainRequest, project: Project) -> list[Step]:
     """What follows the render: a .venv if there is none, migrations, the new tests."""
     plan: list[Step] = [] if project.bin("python").exists() else [CreateVenv()]
@@ -254,12 +243,12 @@ def add_domain(request: DomainRequest) -> tuple[Added, dict[str, Any]]:
     answers, data = plan_domain(request)
     path = request.path.expanduser().absolute()
     if not request.pretend:
-        render_domain(path, answers, data)
+        render_domain(path, answers, data, trusted(request, answers))
         return Added(path, request.name, changed_files(path)), answers
     with tempfile.TemporaryDirectory(prefix="fastcel-pretend-") as scratch:
         copy = Path(scratch) / path.name
         shutil.copytree(path, copy, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
-        render_domain(copy, answers, data)
+        render_domain(copy, answers, data, trusted(request, answers))
         return Added(path, request.name, changed_files(copy)), answers
 
 
@@ -276,7 +265,11 @@ def run(request: DomainRequest, report: Reporter) -> None:
         report.say("Nothing was written.")
         return
     project = Project.from_answers(added.path, answers)
-    if request.setup:
+    if request.setup and not trusted(request, answers):
+        report.warn(
+            f"migration and tests not run: they would run the template's code; {UNTRUSTED_HINT}"
+        )
+    elif request.setup:
         try:
             run_steps(project, domain_steps(request, project), report)
         except StepFailed as err:

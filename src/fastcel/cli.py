@@ -266,7 +266,7 @@ def add_domain(
             metavar="NAME:TYPE",
             help="A field, repeatable: TYPE is str, text, int, decimal, bool, date, datetime, "
             "uuid, email or ref:DOMAIN; [bold]?[/bold] after it makes it nullable, "
-            "[bold]:unique[/bold] unique. E.g. -f title:str:unique -f due:date? "
+            "[bold]:unique[/bold] unique. E.g. -f title:str:unique -f 'due:date?' "
             "-f customer_id:ref:customers",
             show_default=False,
         ),
@@ -300,6 +300,14 @@ def add_domain(
         bool,
         typer.Option("--no-setup", help="Only render and register: no migration, no test run."),
     ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="For a project of a template other than fastcel's own: let it run its tasks, "
+            "and run the migration and test steps, which run its code.",
+        ),
+    ] = False,
 ) -> None:
     """Add a domain: models, schemas, service, CRUD routes, tasks module, migration and tests.
 
@@ -316,6 +324,7 @@ def add_domain(
         model=model,
         pretend=pretend,
         setup=not no_setup,
+        trust=trust,
     )
     report = Reporter()
     with reported(report):

@@ -109,3 +109,18 @@ def check_recorded(
                 f"{source} records {key}: {_shown(value)}, which {reason} "
                 "(fix the answer, commit, then update)"
             )
+
+
+def domain_answers_file(name: str) -> str:
+    """The answers file of the domain `name`, at the project's root."""
+    return f".copier-answers.domain-{name}.yml"
+
+
+def added_domains(project: Path) -> dict[str, dict[str, Any]]:
+    """The domains `fastcel add domain` added to the project: name -> recorded answers."""
+    found = {}
+    for path in sorted(project.glob(domain_answers_file("*"))):
+        answers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(answers, dict) and isinstance(answers.get("domain_name"), str):
+            found[answers["domain_name"]] = answers
+    return found

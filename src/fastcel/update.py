@@ -20,10 +20,24 @@ from typing import Any
 from . import git, store
 from .errors import UNTRUSTED_HINT, ConflictsFound, FastcelError, StepFailed, UsageError
 from .questions import bundled_questions
-from .recorded_answers import ANSWERS_FILE, check_recorded, read_answers
+from .recorded_answers import (
+    ANSWERS_FILE,
+    added_domains,
+    check_recorded,
+    domain_answers_file,
+    read_answers,
+)
 from .render import SECRET_FILES, make_private, untrusted
 from .report import Reporter
-from .steps import InstallDependencies, Migrate, ProbeServices, Project, Step, run_steps
+from .steps import (
+    InstallDependencies,
+    LinkMigrations,
+    Migrate,
+    ProbeServices,
+    Project,
+    Step,
+    run_steps,
+)
 from .template import is_trusted, latest_ref, sync_store
 
 CONFLICT_MARKER = "<<<<<<< "
@@ -194,18 +208,28 @@ def _apply(
 
     head = _git(path, "rev-parse", "HEAD").stdout.strip()
     missing = tuple(name for name in SECRET_FILES if not (path / name).exists())
+    options = {"vcs_ref": vcs_ref, "overwrite": True, "conflict": "inline", "unsafe": trusted}
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Dirty template changes")
-            copier.run_update(
-                path,
-                defaults=defaults,
-                vcs_ref=vcs_ref,
-                overwrite=True,
-                conflict="inline",
-                unsafe=trusted,
-                quiet=True,
-            )
+            copier.run_update(path, defaults=defaults, quiet=True, **options)
+            # Then each domain `fastcel add domain` rendered, from its own answers file and
+            # with the project's answers. Copier updates clean work trees only: what came
+            # before is committed for the time being, and uncommitted again at the end.
+            domains = added_domains(path)
+            project = {k: v for k, v in read_answers(path).items() if not k.startswith("_")}
+            for name in domains:
+                git.checkpoint(path, f"fastcel update: the project, before domain {name}")
+                copier.run_update(
+                    path,
+                    answers_file=domain_answers_file(name),
+                    data=project,
+                    defaults=True,
+                    quiet=True,
+                    **options,
+                )
+            if domains:
+                git.unstage(path, head)
     except BaseException as err:
         # Whatever stopped it (a template error, a failing migration task, Ctrl-C),
         # the project goes back to the commit it started from.
@@ -239,7 +263,8 @@ def _apply(
 
 def follow_up(result: UpdateResult) -> tuple[Project, list[Step]]:
     """The project and the steps an applied update calls for: reinstall when
-    pyproject.toml changed, migrate when new migrations arrived. No steps without
+    pyproject.toml changed, keep one line of migrations and migrate when new ones arrived.
+    No steps without
     a .venv, with conflicts or in pretend. The steps run the template's code: the caller
     runs them only for a trusted template (`result.trusted`)."""
     project = Project.from_answers(result.path, read_answers(result.path))
@@ -249,7 +274,7 @@ def follow_up(result: UpdateResult) -> tuple[Project, list[Step]]:
     if any(c.path == "pyproject.toml" for c in result.changes):
         todo.append(InstallDependencies())
     if result.new_migrations:
-        todo += [ProbeServices(), Migrate()]
+        todo += [LinkMigrations(result.new_migrations), ProbeServices(), Migrate()]
     return project, todo
 
 

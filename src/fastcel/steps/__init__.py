@@ -15,7 +15,7 @@ from .base import Finding, Project, Step, StepResult, run_command
 from .commit import CommitProject
 from .domain_tests import RunTests
 from .lock import LockDependencies
-from .migrations import AddMigration, Migrate
+from .migrations import AddMigration, LinkMigrations, Migrate
 from .provision import PrepareServices
 from .services import ProbeServices
 from .smoke import SmokeTest
@@ -27,6 +27,7 @@ __all__ = [
     "CreateVenv",
     "Finding",
     "InstallDependencies",
+    "LinkMigrations",
     "LockDependencies",
     "Migrate",
     "PrepareServices",

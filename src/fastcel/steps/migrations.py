@@ -103,3 +103,71 @@ class AddMigration(Step):
         run_command(self.title, [alembic, "upgrade", "head"], project)
         run_command(self.title, [alembic, "check"], project)
         return Finding(f"{Path(written[0]).name} applied; alembic check: nothing left")
+
+
+# `revision: str = "0007"` and `down_revision: str | None = "0006"`, as Alembic writes them.
+REVISION_LINE = re.compile(r"""^(?P<key>(?:down_)?revision)\b[^=\n]*=\s*["'](?P<id>[^"']+)["']""")
+
+
+def revision_ids(migration: Path) -> tuple[str, str | None]:
+    """A migration file's revision and the one it follows (None for the first)."""
+    found: dict[str, str] = {}
+    for line in migration.read_text(encoding="utf-8").splitlines():
+        match = REVISION_LINE.match(line)
+        if match:
+            found.setdefault(match["key"], match["id"])
+    return found["revision"], found.get("down_revision")
+
+
+class LinkMigrations(Step):
+    """Keep one line of migrations after an update. A migration the template added and one of
+    a domain `fastcel add domain` added may both follow the same revision (two `alembic heads`):
+    then the first new one is moved after the project's previous head. None of the new ones
+    has run on any database yet, so every database still finds its revision in the line."""
+
+    title = "migration history"
+
+    def __init__(self, new: Sequence[str]) -> None:
+        self.new = list(new)
+
+    def heads(self, project: Project) -> list[str]:
+        """What `alembic heads` names."""
+        out = run_command(self.title, [project.bin("alembic"), "heads"], project).output
+        return [line.split()[0] for line in out.splitlines() if "(head)" in line]
+
+    def run(self, project: Project) -> Finding:
+        """See the class docstring."""
+        heads = self.heads(project)
+        if len(heads) <= 1:
+            return Finding(f"one head ({', '.join(heads) or 'none'})")
+        found = {name: revision_ids(project.path / name) for name in self.new}
+        new_ids = {revision for revision, _ in found.values()}
+        before = [head for head in heads if head not in new_ids]
+        first = [name for name, (_, down) in found.items() if down not in new_ids]
+        if len(before) != 1 or len(first) != 1:
+            raise StepFailed(
+                self.title,
+                "alembic heads",
+                " ".join(heads),
+                "the migrations have several heads: join them with `alembic merge heads`",
+            )
+        migration = project.path / first[0]
+        revision, down = found[first[0]]
+        text = migration.read_text(encoding="utf-8")
+        text = re.sub(
+            rf"""(?m)^(down_revision\b[^=\n]*=\s*)["']{re.escape(str(down))}["']""",
+            lambda m: f'{m[1]}"{before[0]}"',
+            text,
+            count=1,
+        )
+        text = re.sub(rf"(?m)^Revises: {re.escape(str(down))}$", f"Revises: {before[0]}", text)
+        migration.write_text(text, encoding="utf-8")
+        left = self.heads(project)
+        if len(left) != 1:
+            raise StepFailed(
+                self.title,
+                "alembic heads",
+                " ".join(left),
+                "the migrations still have several heads: join them with `alembic merge heads`",
+            )
+        return Finding(f"{revision} now follows {before[0]}: one head")
