@@ -235,6 +235,77 @@ def test_failed_update_is_rolled_back(runner: CliRunner, repo: Path, project: Pa
     assert answers_of(project)["_commit"] == A
 
 
+DOMAIN_ROUTER = "src/demo/customers/router.py"
+DOMAIN_TEMPLATE_ROUTER = (
+    "src/fastcel/domain_template/src/{{project_slug}}/{{domain_name}}/router.py.jinja"
+)
+DOMAIN_NOTE = "# Routes of the domain (version B).\n"
+
+
+@pytest.fixture
+def with_domain(runner: CliRunner, project: Path) -> Path:
+    """The project with a domain added at A (rendered only) and committed."""
+    fastcel(runner, "add", "domain", "customers", "-f", "name:str", "--no-setup",
+            "--path", str(project))  # fmt: skip
+    commit_all(project, "Add the customers domain")
+    return project
+
+
+def change_domain_template(repo: Path, text: str = DOMAIN_NOTE) -> None:
+    """Version B: the project's README and every domain's router changed."""
+    router = repo / DOMAIN_TEMPLATE_ROUTER
+    router.write_text(router.read_text() + text)
+    change_template(repo)
+
+
+def test_update_brings_the_domain_template_change_too(
+    runner: CliRunner, repo: Path, with_domain: Path
+) -> None:
+    change_domain_template(repo)
+    preview = fastcel(runner, "update", str(with_domain), "--defaults", "--pretend")
+    assert re.search(rf"modified\s+{re.escape(DOMAIN_ROUTER)}", preview), preview
+    assert re.search(r"modified\s+\.copier-answers\.domain-customers\.yml", preview), preview
+    assert git(with_domain, "status", "--porcelain") == ""
+    assert not (with_domain / DOMAIN_ROUTER).read_text().endswith(DOMAIN_NOTE)
+
+    head = git(with_domain, "rev-parse", "HEAD")
+    output = fastcel(runner, "update", str(with_domain), "--defaults")
+    assert_updated(with_domain)
+    assert (with_domain / DOMAIN_ROUTER).read_text().endswith(DOMAIN_NOTE)
+    domain = yaml.safe_load((with_domain / ".copier-answers.domain-customers.yml").read_text())
+    assert domain["_commit"] == B and domain["domain_name"] == "customers"
+    # One uncommitted change: the commits made on the way are gone again.
+    assert git(with_domain, "rev-parse", "HEAD") == head
+    assert re.search(rf"modified\s+{re.escape(DOMAIN_ROUTER)}", output), output
+
+
+def test_a_domain_that_fails_to_update_rolls_the_project_back(
+    runner: CliRunner, repo: Path, with_domain: Path
+) -> None:
+    change_domain_template(repo, "{{ no_such_variable | no_such_filter }}\n")
+    head = git(with_domain, "rev-parse", "HEAD").strip()
+    output = fastcel(runner, "update", str(with_domain), "--defaults", code=1)
+    assert "copier update failed" in output
+    assert f"back at commit {head[:12]}" in " ".join(output.split())
+    assert git(with_domain, "rev-parse", "HEAD").strip() == head
+    assert git(with_domain, "status", "--porcelain") == ""
+    assert answers_of(with_domain)["_commit"] == A
+
+
+def test_a_domain_edit_on_the_changed_lines_is_a_named_conflict(
+    runner: CliRunner, repo: Path, with_domain: Path
+) -> None:
+    router = with_domain / DOMAIN_ROUTER
+    router.write_text(router.read_text() + "# Our own routes note.\n")
+    commit_all(with_domain, "our note at the end of the router")
+    change_domain_template(repo)
+    output = fastcel(runner, "update", str(with_domain), "--defaults", code=1)
+    assert DOMAIN_ROUTER in " ".join(output.split()), output
+    text = router.read_text()
+    assert "<<<<<<< " in text and "Our own routes note." in text and DOMAIN_NOTE in text
+    assert update.conflicted_files(with_domain) == [DOMAIN_ROUTER]
+
+
 def add_question(repo: Path) -> None:
     """Version B asks a new question and uses its answer in a new file."""
     with (repo / "copier.yml").open("a") as config:
