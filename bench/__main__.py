@@ -1,9 +1,11 @@
 """`python -m bench`: measure, then print a Markdown report on stdout (progress on stderr).
 
-    python -m bench [--only generation,api,load,sockets,worker,containers,matrix] [--matrix]
+    python -m bench [--only generation,adding,api,load,sockets,worker,containers,matrix]
+                    [--matrix]
                     [--runs N] [--readme] [--template DIR]
 
-Sections: generation (fastcel vs plain Copier), api (generated API vs a minimal FastAPI app),
+Sections: generation (fastcel vs plain Copier), adding (`fastcel add domain` and `fastcel add
+task` in a generated project), api (generated API vs a minimal FastAPI app),
 load (the generated API at 30 to 200 concurrent clients, one and two processes), sockets (API
 latency beside 0 to 2,000 open WebSockets, per result backend), worker
 (generated Celery settings vs Celery's defaults), containers (the generated project's Docker
@@ -27,10 +29,11 @@ from pathlib import Path
 
 from bench.stats import fmt_seconds
 
-SECTIONS = ("generation", "api", "load", "sockets", "worker", "containers", "matrix")
-DEFAULT = ("generation", "api", "load", "sockets", "worker")
+SECTIONS = ("generation", "adding", "api", "load", "sockets", "worker", "containers", "matrix")
+DEFAULT = ("generation", "adding", "api", "load", "sockets", "worker")
 TITLES = {
     "generation": "Generation",
+    "adding": "Adding a domain and a task",
     "api": "Generated API vs minimal FastAPI app",
     "load": "Generated API under concurrent load",
     "sockets": "Generated API beside open WebSockets",
@@ -84,10 +87,12 @@ def log(message: str) -> None:
 
 
 def run_section(name: str, project, runs: int, template: Path | None = None) -> str:
-    from bench import api, concurrency, containers, generation, matrix, sockets, worker
+    from bench import adding, api, concurrency, containers, generation, matrix, sockets, worker
 
     if name == "generation":
         return generation.run(project, runs, log)
+    if name == "adding":
+        return adding.run(runs, log)
     if name == "api":
         return api.run(project, runs, log, template)
     if name == "load":
@@ -107,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.machine import header, python_version_of
     from bench.project import prepare
 
-    # The matrix and the containers render projects of their own.
-    needs_project = any(name not in ("matrix", "containers") for name in args.sections)
+    # The matrix, the containers and adding render projects of their own.
+    needs_project = any(name not in ("matrix", "containers", "adding") for name in args.sections)
     project = prepare(log, args.template) if needs_project else None
     project_python = python_version_of(project.python) if project else "not built"
     report: list[str] = []

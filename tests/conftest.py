@@ -58,4 +58,11 @@ def template_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         destination / "template",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
+    # The domain template (`fastcel add domain`), where the template has one.
+    for name in ("domain_template", "domain_types.jinja"):
+        held = source / "src" / "fastcel" / name
+        if held.is_dir():
+            shutil.copytree(held, destination / "src" / "fastcel" / name)
+        elif held.is_file():
+            shutil.copy2(held, destination / "src" / "fastcel" / name)
     return destination

@@ -167,7 +167,8 @@ def test_pretend_lists_the_files_and_writes_nothing(bare_project: Path) -> None:
 
 
 ADDED_TESTS = ("tests/customers", "tests/orders", "tests/test_domains.py",
-               "tests/test_migrations.py", "tests/test_api_schema.py")  # fmt: skip
+               "tests/test_migrations.py", "tests/test_api_schema.py",
+               "tests/test_beat.py::test_beat_schedule_runs_registered_tasks")  # fmt: skip
 
 
 HAND_EDIT = '\n\ndef our_own_helper() -> str:\n    return "kept"\n'
@@ -217,8 +218,9 @@ def downgrade() -> None:
 
 @pytest.mark.slow
 def test_added_domains_work_and_update_with_the_project(tmp_path: Path, database: str) -> None:  # noqa: F811
-    """Generate at version A of a tagged clone, add two domains, edit one by hand, update to a
-    version B that changed both templates; then lint and run the tests on both profiles."""
+    """Generate at version A of a tagged clone, add two domains and a task, edit one domain by
+    hand, update to a version B that changed both templates; then lint and run the tests on
+    both profiles."""
     repo = clone_repo(tmp_path / "fastcel")
     release(repo, A)
     env = clean_env(DATABASE_URL=database, **REDIS)
@@ -233,6 +235,10 @@ def test_added_domains_work_and_update_with_the_project(tmp_path: Path, database
     assert "orders_0001_create_orders.py applied" in added, added
     assert "tests/orders: 8 passed" in added, added
     commit_all(project, "Add the orders domain")
+    added = run_fastcel(project, env, "add", "task", "orders", "recount", "--queue", "high",
+                        "--periodic", "*/15 * * * *", "--trust")  # fmt: skip
+    assert "tests/orders: 12 passed" in added, added
+    commit_all(project, "Add the orders.recount task")
     orders_router = project / "src" / "demo" / "orders" / "router.py"
     orders_router.write_text(orders_router.read_text() + HAND_EDIT)
     commit_all(project, "our own helper")
@@ -249,6 +255,12 @@ def test_added_domains_work_and_update_with_the_project(tmp_path: Path, database
         recorded = yaml.safe_load((project / f".copier-answers.domain-{name}.yml").read_text())
         assert recorded["_commit"] == B
     assert orders_router.read_text().endswith(HAND_EDIT)
+    assert "def start_recount(" in orders_router.read_text()
+    assert "def recount(" in (project / "src" / "demo" / "orders" / "tasks.py").read_text()
+    recorded = yaml.safe_load((project / ".copier-answers.domain-orders.yml").read_text())
+    assert recorded["domain_tasks"] == [
+        {"name": "recount", "queue": "high", "periodic": "*/15 * * * *"}
+    ]
     assert "<<<<<<<" not in git(project, "diff")
     commit_all(project, "Update the template to B")
 

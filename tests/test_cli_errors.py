@@ -162,11 +162,27 @@ def test_no_tty_without_defaults(runner: CliRunner, in_tmp: Path) -> None:
     assert not (in_tmp / "demo").exists()
 
 
-@pytest.mark.parametrize("args", [["--help"], ["new", "--help"], ["update", "--help"]])
+HELPS = [
+    ["--help"],
+    ["new", "--help"],
+    ["update", "--help"],
+    ["add", "--help"],
+    ["add", "domain", "--help"],
+    ["add", "task", "--help"],
+    ["templates", "--help"],
+]
+
+
+@pytest.mark.parametrize("args", HELPS, ids=[" ".join(args) for args in HELPS])
 def test_help(runner: CliRunner, args: list[str]) -> None:
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
+    wide = [line for line in result.output.splitlines() if len(line) > 80]
+    assert not wide, "\n".join(wide)
+    if args[:2] == ["add", "task"]:
+        for option in ("--queue", "--periodic", "--path", "--pretend", "--no-setup", "--trust"):
+            assert option in result.output
     if args[0] == "new":
         for option in (
             "--dest",

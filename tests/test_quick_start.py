@@ -38,7 +38,7 @@ def new_user_shell() -> dict[str, str]:
 
 def test_the_quick_start_works_as_written_from_a_fresh_clone(tmp_path: Path) -> None:
     """The block as the README prints it, in one shell (so `source` carries to the next line);
-    then the README's block that adds two domains to the project.
+    then the README's block that adds two domains and a task to the project.
     Only the project's name is made unique: it names the PostgreSQL role and database that the
     service accounts step creates, which other runs on this server must not share."""
     name = f"myproj{secrets.token_hex(3)}"
@@ -84,6 +84,7 @@ def test_the_quick_start_works_as_written_from_a_fresh_clone(tmp_path: Path) -> 
         for domain, tests in (("customers", 6), ("orders", 6)):
             assert f"{domain}_0001_create_{domain}.py applied" in output, output
             assert f"tests/{domain}: {tests} passed" in output, output
+        assert "tests/orders: 10 passed" in output, output  # and its task's 4
         assert (project / "src" / name / "orders" / "router.py").is_file()
     finally:
         drop_role_and_its_databases(name)

@@ -168,7 +168,7 @@ def render_domain(path: Path, answers: dict[str, Any], data: dict[str, Any], tru
                 unsafe=trusted,
                 quiet=True,
             )
-        _record_src(path / answers_file, src)
+        record_src(path / answers_file, src)
         register(path / "src" / str(answers["project_slug"]) / DOMAINS_MODULE, data["domain_name"])
     except BaseException as err:
         where = git.restore(path, head)
@@ -187,7 +187,7 @@ def render_domain(path: Path, answers: dict[str, Any], data: dict[str, Any], tru
         raise FastcelError(f"rendering the domain failed: {message}; {where}") from err
 
 
-def _record_src(answers_file: Path, src: str) -> None:
+def record_src(answers_file: Path, src: str) -> None:
     """Record the template as the project does (`~/...` for the store), not as expanded."""
     text = answers_file.read_text(encoding="utf-8")
     line = f"_src_path: {src}"

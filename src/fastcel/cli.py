@@ -331,6 +331,89 @@ def add_domain(
         run(request, report)
 
 
+@add_app.command("task")
+def add_task(
+    domain: Annotated[
+        str,
+        typer.Argument(
+            metavar="DOMAIN",
+            help="A domain that [bold]fastcel add domain[/bold] wrote, e.g. orders.",
+            show_default=False,
+        ),
+    ],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="The task's function name, snake_case, e.g. [bold]recount[/bold] "
+            "(route POST /DOMAIN/tasks/recount).",
+            show_default=False,
+        ),
+    ],
+    queue: Annotated[
+        str,
+        typer.Option(
+            "--queue",
+            "-q",
+            metavar="LANE",
+            help="The lane it runs on: default, high or low (queues CELERY_QUEUE, .high, .low).",
+        ),
+    ] = "default",
+    periodic: Annotated[
+        str | None,
+        typer.Option(
+            "--periodic",
+            metavar="CRON",
+            help="Also send it with Celery beat on this schedule (five fields, e.g. "
+            "'*/15 * * * *'); only for projects that run beat.",
+            show_default=False,
+        ),
+    ] = None,
+    path: Annotated[
+        Path,
+        typer.Option("--path", metavar="DIR", help="The project (a clean git work tree)."),
+    ] = Path("."),
+    pretend: Annotated[
+        bool,
+        typer.Option("--pretend", help="Show the files it would change, write nothing."),
+    ] = False,
+    no_setup: Annotated[
+        bool,
+        typer.Option("--no-setup", help="Only render: do not run the domain's tests."),
+    ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="For a project of a template other than fastcel's own: let it run its tasks, "
+            "and run the test step, which runs its code.",
+        ),
+    ] = False,
+) -> None:
+    """Add a Celery task to a domain, with its route, lane, beat entry and test.
+
+    The task (retries, time limits) goes in the domain's tasks.py, a route that starts it for
+    the caller in its router.py, its lane (and with --periodic its beat entry) in its
+    queues.py, and a test that runs it through a worker in tests/DOMAIN/test_tasks.py.
+    Recorded in the domain's answers: [bold]fastcel update[/bold] updates it with the domain.
+    """
+    from .add_task import TaskRequest, run
+
+    request = TaskRequest(
+        path=path,
+        domain=domain,
+        name=name,
+        queue=queue,
+        periodic=periodic,
+        pretend=pretend,
+        setup=not no_setup,
+        trust=trust,
+    )
+    report = Reporter()
+    with reported(report):
+        run(request, report)
+
+
 @app.command()
 def templates() -> None:
     """List the template versions this machine can update projects to.

@@ -50,9 +50,9 @@ class ConflictsFound(FastcelError):
 
     exit_code = 1
 
-    def __init__(self, files: list[str]) -> None:
+    def __init__(self, files: list[str], command: str = "update") -> None:
         super().__init__(
-            f"update left conflicts in {len(files)} file(s): {', '.join(files)}; "
+            f"{command} left conflicts in {len(files)} file(s): {', '.join(files)}; "
             "resolve the <<<<<<< markers, then commit"
         )
         self.files = files

@@ -51,8 +51,13 @@ def is_domain_question(key: str) -> bool:
 
 def offers_domains(template: Path, vcs_ref: str | None = None) -> bool:
     """Tell whether the template at `vcs_ref` holds the domain template."""
+    return offers(template, vcs_ref, DOMAIN_QUESTION)
+
+
+def offers(template: Path, vcs_ref: str | None, question: str) -> bool:
+    """Tell whether the template's copier.yml at `vcs_ref` asks `question`."""
     text = _config_text(template, vcs_ref)
-    return text is not None and DOMAIN_QUESTION in (yaml.safe_load(text) or {})
+    return text is not None and question in (yaml.safe_load(text) or {})
 
 
 def load_questions(template: Path, vcs_ref: str | None = None) -> Questions | None:

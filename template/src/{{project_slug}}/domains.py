@@ -4,7 +4,8 @@ A domain is a package next to this file (router, schemas, models, service, tasks
 DOMAINS is all it takes:
 - api.py serves every APIRouter its `router` module defines, in the order of DOMAINS;
 - models.py imports its `models` module (Alembic and the tests see its tables through it);
-- Celery finds its `tasks` module (celery_app.py autodiscovers them from this list).
+- Celery finds its `tasks` module (celery_app.py autodiscovers them from this list), and its
+  `queues` module, if any, for the lanes and beat entries of its tasks (queues.py);
 
 `fastcel add domain NAME` writes a new domain and adds its name here. tests/test_domains.py
 fails when a domain folder is missing from DOMAINS.
